@@ -1,0 +1,82 @@
+"""Request dependencies shared by every router (Annotated aliases)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from wxo.auth import service as auth_service
+from wxo.auth.exceptions import InvalidTokenError
+from wxo.auth.schemas import Principal, TenantPrincipal
+from wxo.auth.tokens import TokenCache
+from wxo.container import Container
+from wxo.core.config import Settings
+
+
+def get_container(request: Request) -> Container:
+    """The container built at start-up."""
+    container: Container = request.app.state.container
+    return container
+
+
+ContainerDep = Annotated[Container, Depends(get_container)]
+
+
+def get_settings_dep(container: ContainerDep) -> Settings:
+    """The settings the app was built with."""
+    return container.settings
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
+
+
+async def get_session(container: ContainerDep) -> AsyncIterator[AsyncSession]:
+    """One session per request; closing it rolls back anything not committed."""
+    async with container.sessionmaker() as session:
+        yield session
+
+
+SessionDep = Annotated[AsyncSession, Depends(get_session)]
+
+
+def get_token_cache(request: Request) -> TokenCache:
+    """The per-process cache of verified tokens."""
+    cache: TokenCache = request.app.state.token_cache
+    return cache
+
+
+TokenCacheDep = Annotated[TokenCache, Depends(get_token_cache)]
+
+bearer_scheme = HTTPBearer(
+    auto_error=False,
+    description="Bearer authentication header of the form Bearer <token>, where <token> is your auth token.",
+)
+
+
+async def get_principal(
+    session: SessionDep,
+    settings: SettingsDep,
+    cache: TokenCacheDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
+) -> Principal:
+    """The caller behind the bearer token (401 without a valid one)."""
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise InvalidTokenError("Not authenticated: send 'Authorization: Bearer <token>'")
+    return await auth_service.verify_token(
+        session, key=settings.signing_key(), token=credentials.credentials, cache=cache
+    )
+
+
+CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
+
+
+def get_tenant_principal(principal: CurrentPrincipal) -> TenantPrincipal:
+    """The caller, whose token must be scoped to a tenant (403 otherwise)."""
+    return auth_service.require_tenant(principal)
+
+
+CurrentTenant = Annotated[TenantPrincipal, Depends(get_tenant_principal)]

@@ -1,0 +1,66 @@
+"""One table from domain errors to HTTP status codes, and the handlers that use it."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from wxo.core.errors import (
+    AppError,
+    AuthenticationError,
+    ConflictError,
+    InvalidInputError,
+    NotFoundError,
+    PermissionDeniedError,
+    UpstreamError,
+)
+
+logger = logging.getLogger(__name__)
+
+STATUS_BY_ERROR: dict[type[AppError], int] = {
+    NotFoundError: 404,
+    ConflictError: 409,
+    PermissionDeniedError: 403,
+    AuthenticationError: 401,
+    InvalidInputError: 400,
+    UpstreamError: 502,
+}
+
+
+def status_for(exc: AppError) -> int:
+    """The status of the most specific mapped class in the error's MRO (400 if none)."""
+    return next((STATUS_BY_ERROR[c] for c in type(exc).__mro__ if c in STATUS_BY_ERROR), 400)
+
+
+async def _app_error_handler(_: Request, exc: Exception) -> JSONResponse:
+    if not isinstance(exc, AppError):  # registered for AppError only
+        raise exc
+    status = status_for(exc)
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return JSONResponse({"detail": str(exc)}, status_code=status, headers=headers)
+
+
+async def _unhandled_error_handler(request: Request, exc: Exception) -> JSONResponse:
+    request_id = uuid.uuid4().hex
+    logger.error(
+        "unhandled error %s on %s %s", request_id, request.method, request.url.path, exc_info=exc
+    )
+    return JSONResponse(
+        {
+            "detail": {
+                "code": "internal_error",
+                "message": "Internal server error",
+                "request_id": request_id,
+            }
+        },
+        status_code=500,
+    )
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Register the handlers on `app`."""
+    app.add_exception_handler(AppError, _app_error_handler)
+    app.add_exception_handler(Exception, _unhandled_error_handler)

@@ -1,0 +1,48 @@
+"""The composition root: one place builds engine, sessions, queue and Redis client."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import redis.asyncio as aioredis
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from wxo.core.config import Settings
+from wxo.core.db import create_engine, create_sessionmaker
+from wxo.queue.base import Queue
+from wxo.queue.celery_app import CeleryQueue, create_celery
+
+
+@dataclass
+class Container:
+    """Long-lived resources shared by the API process and the worker process."""
+
+    settings: Settings
+    engine: AsyncEngine
+    sessionmaker: async_sessionmaker[AsyncSession]
+    redis: aioredis.Redis
+    queue: Queue
+
+    async def close(self) -> None:
+        """Release pools and connections."""
+        await self.redis.aclose()
+        await self.engine.dispose()
+
+
+def build_container(settings: Settings) -> Container:
+    """Build the container; `settings` must carry resolved database and Redis URLs."""
+    db_url = settings.require_database_url()
+    redis_url = settings.require_redis_url()
+    engine = create_engine(
+        db_url,
+        pool_size=settings.database.pool_size,
+        max_overflow=settings.database.max_overflow,
+        echo=settings.database.echo,
+    )
+    return Container(
+        settings=settings,
+        engine=engine,
+        sessionmaker=create_sessionmaker(engine),
+        redis=aioredis.from_url(redis_url),
+        queue=CeleryQueue(create_celery(redis_url)),
+    )

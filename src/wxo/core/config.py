@@ -1,0 +1,133 @@
+"""Settings: one `Settings` object with nested sections, built once and passed in."""
+
+from __future__ import annotations
+
+import secrets
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+_PLACEHOLDER = "change-me"
+
+
+class DatabaseSettings(BaseModel):
+    """PostgreSQL. Without `url` an embedded server is started under the data directory."""
+
+    url: str | None = None
+    pool_size: int = 10
+    max_overflow: int = 20
+    echo: bool = False
+
+    @property
+    def async_url(self) -> str | None:
+        """The URL with the psycopg 3 driver, whatever scheme it was given with."""
+        return normalise_dsn(self.url) if self.url else None
+
+
+class RedisSettings(BaseModel):
+    """Redis (Celery broker and pub/sub). Without `url` an embedded server is started."""
+
+    url: str | None = None
+
+
+class AuthSettings(BaseModel):
+    """Token signing and the development bootstrap account."""
+
+    secret_key: SecretStr = SecretStr(_PLACEHOLDER)
+    token_cache_seconds: float = 5.0
+    dev_tenant: str = "wxo-dev"
+    dev_username: str = "wxo.archer@ibm.com"
+    dev_password: SecretStr = SecretStr("watsonx")
+
+
+class ServerSettings(BaseModel):
+    """HTTP server."""
+
+    host: str = "127.0.0.1"
+    port: int = 4321
+    max_body_bytes: int = 10 * 1024 * 1024
+    workers: int = 1
+
+
+class Settings(BaseSettings):
+    """All configuration, read from `WXO_*` environment variables (nested with `__`)."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="WXO_", env_nested_delimiter="__", env_file=".env", extra="ignore"
+    )
+
+    environment: Literal["development", "test", "production"] = "development"
+    data_dir: Path = Path(".data")
+    log_level: str = "INFO"
+    database: DatabaseSettings = Field(default_factory=DatabaseSettings)
+    redis: RedisSettings = Field(default_factory=RedisSettings)
+    auth: AuthSettings = Field(default_factory=AuthSettings)
+    server: ServerSettings = Field(default_factory=ServerSettings)
+    # Convenience aliases documented in the README: WXO_DATABASE_URL and WXO_REDIS_URL.
+    database_url: str | None = None
+    redis_url: str | None = None
+
+    @model_validator(mode="after")
+    def _apply_aliases(self) -> Settings:
+        if self.database_url and not self.database.url:
+            self.database.url = self.database_url
+        if self.redis_url and not self.redis.url:
+            self.redis.url = self.redis_url
+        self.data_dir = self.data_dir.expanduser().absolute()
+        return self
+
+    @model_validator(mode="after")
+    def _enforce_non_default_secrets(self) -> Settings:
+        if (
+            self.environment == "production"
+            and self.auth.secret_key.get_secret_value() == _PLACEHOLDER
+        ):
+            raise ValueError("WXO_AUTH__SECRET_KEY must be set in production")
+        return self
+
+    def require_database_url(self) -> str:
+        """The database URL (psycopg 3 scheme); raises if the services were not resolved."""
+        url = self.database.async_url
+        if url is None:
+            raise RuntimeError("database URL not resolved (use wxo.runtime.services)")
+        return url
+
+    def require_redis_url(self) -> str:
+        """The Redis URL; raises if the services were not resolved."""
+        if self.redis.url is None:
+            raise RuntimeError("Redis URL not resolved (use wxo.runtime.services)")
+        return self.redis.url
+
+    def signing_key(self) -> str:
+        """The token signing key; in development a random one is kept in the data directory."""
+        configured = self.auth.secret_key.get_secret_value()
+        if configured != _PLACEHOLDER:
+            return configured
+        path = self.data_dir / "secret_key"
+        if not path.exists():
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_urlsafe(48))
+            path.chmod(0o600)
+        return path.read_text().strip()
+
+
+def normalise_dsn(url: str) -> str:
+    """Return `url` with the `postgresql+psycopg` scheme (accepts postgres://, postgresql://)."""
+    for prefix in (
+        "postgres://",
+        "postgresql://",
+        "postgresql+asyncpg://",
+        "postgresql+psycopg2://",
+    ):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """Settings from the environment; call only from entry points (app factory, CLI, worker)."""
+    return Settings()

@@ -1,0 +1,45 @@
+"""Errors a client may see. No HTTP here: `wxo.api.errors` maps them to status codes."""
+
+from typing import ClassVar
+
+
+class AppError(Exception):
+    """Base class for errors a client may see."""
+
+    code: ClassVar[str] = "error"
+
+
+class NotFoundError(AppError):
+    """The object does not exist, or belongs to another tenant."""
+
+    code = "not_found"
+
+
+class ConflictError(AppError):
+    """The request conflicts with the current state."""
+
+    code = "conflict"
+
+
+class PermissionDeniedError(AppError):
+    """The caller is known but may not do this."""
+
+    code = "permission_denied"
+
+
+class AuthenticationError(AppError):
+    """Missing, malformed, expired or revoked credentials."""
+
+    code = "unauthenticated"
+
+
+class InvalidInputError(AppError):
+    """Input that passed schema validation but breaks a rule of the domain."""
+
+    code = "invalid_input"
+
+
+class UpstreamError(AppError):
+    """A provider or backing service failed."""
+
+    code = "upstream_error"

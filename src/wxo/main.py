@@ -1,0 +1,54 @@
+"""The FastAPI application factory."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from wxo import __version__
+from wxo.api.body_limit import BodySizeLimitMiddleware
+from wxo.api.errors import install_error_handlers
+from wxo.api.router import build_api_router
+from wxo.auth.tokens import TokenCache
+from wxo.container import Container, build_container
+from wxo.core.config import Settings, get_settings
+from wxo.health.router import alive_router
+
+DESCRIPTION = """\
+Open, self-hosted server for the WxO Server API (watsonx Orchestrate).
+
+Every route is served under `/v1` and again under `/api/v1`; this document lists the `/v1` form.
+Authenticate with `Authorization: Bearer <token>` (get one from `POST /api/v1/auth/token`).
+Errors are `{"detail": "message"}`; request validation errors are 422 in FastAPI's shape.
+"""
+
+
+def create_app(settings: Settings | None = None, container: Container | None = None) -> FastAPI:
+    """Build the app. Without `container`, one is built at start-up and closed at shutdown."""
+    settings = settings or (container.settings if container else get_settings())
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        owned = container is None
+        app.state.container = container or build_container(settings)
+        try:
+            yield
+        finally:
+            if owned:
+                await app.state.container.close()
+
+    app = FastAPI(
+        title="WxO Server API", version=__version__, description=DESCRIPTION, lifespan=lifespan
+    )
+    app.state.token_cache = TokenCache(ttl=settings.auth.token_cache_seconds)
+    if container is not None:
+        app.state.container = container
+    install_error_handlers(app)
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.server.max_body_bytes)
+    app.include_router(alive_router)
+    api = build_api_router()
+    app.include_router(api, prefix="/v1")
+    app.include_router(api, prefix="/api/v1", include_in_schema=False)
+    return app

@@ -1,0 +1,9 @@
+"""Every domain's tables, imported in one place for Alembic's autogenerate and `alembic check`."""
+
+from wxo.auth import models as auth_models
+from wxo.core.db import Base
+from wxo.threads import models as thread_models
+
+metadata = Base.metadata
+
+__all__ = ["auth_models", "metadata", "thread_models"]
