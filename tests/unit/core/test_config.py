@@ -1,0 +1,58 @@
+"""Settings: nested sections from the environment, DSN normalisation, secret rules."""
+
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from wxo.core.config import Settings, normalise_dsn
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("postgres://u@h/db", "postgresql+psycopg://u@h/db"),
+        ("postgresql://u@h/db", "postgresql+psycopg://u@h/db"),
+        ("postgresql+asyncpg://u@h/db", "postgresql+psycopg://u@h/db"),
+        ("postgresql+psycopg://u@h/db", "postgresql+psycopg://u@h/db"),
+    ],
+)
+def test_normalise_dsn_uses_psycopg3(given: str, expected: str) -> None:
+    assert normalise_dsn(given) == expected
+
+
+def test_settings_read_prefixed_nested_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("WXO_DATABASE_URL", "postgres://x@y/z")
+    monkeypatch.setenv("WXO_SERVER__PORT", "9999")
+    monkeypatch.setenv("WXO_DATA_DIR", str(tmp_path))
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    assert settings.server.port == 9999
+    assert settings.require_database_url() == "postgresql+psycopg://x@y/z"
+    assert settings.data_dir == tmp_path
+
+
+def test_production_refuses_placeholder_secret(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("WXO_ENVIRONMENT", "production")
+    with pytest.raises(ValidationError, match="WXO_AUTH__SECRET_KEY"):
+        Settings(_env_file=None)  # type: ignore[call-arg]
+
+
+def test_development_signing_key_is_generated_once_and_private(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path, _env_file=None)  # type: ignore[call-arg]
+    key = settings.signing_key()
+    assert len(key) >= 32
+    assert settings.signing_key() == key
+    assert (tmp_path / "secret_key").stat().st_mode & 0o777 == 0o600
+
+
+def test_secret_key_is_not_in_repr() -> None:
+    settings = Settings(auth={"secret_key": "super-secret-value"}, _env_file=None)  # type: ignore[call-arg, arg-type]
+    assert "super-secret-value" not in repr(settings)
+    assert settings.signing_key() == "super-secret-value"
+
+
+def test_unresolved_urls_raise_clearly() -> None:
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    settings.database.url = None
+    with pytest.raises(RuntimeError, match="database URL not resolved"):
+        settings.require_database_url()
