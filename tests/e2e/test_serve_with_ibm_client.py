@@ -113,3 +113,24 @@ def test_restart_loses_nothing_and_sigterm_leaves_no_strays(server: ServerProces
         assert thread.json()["title"] == "durable"
         messages = http.get(f"/api/v1/threads/{thread_id}/messages").json()
         assert [m["content"][0]["text"] for m in messages] == [f"m{i}" for i in range(5)]
+
+
+def test_sigkilled_server_restarts_with_acknowledged_data(server: ServerProcess) -> None:
+    with httpx.Client(base_url=server.url, headers=server.headers) as http:
+        thread_id = http.post("/v1/threads", json={"title": "before kill"}).json()["id"]
+        message = http.post(
+            f"/v1/threads/{thread_id}/messages", json={"role": "user", "content": "acknowledged"}
+        )
+        assert message.status_code == 201
+    children = server.descendants()
+    assert server.stop(signal.SIGKILL) == -signal.SIGKILL
+    # The worker and redis-server die with their parent (PR_SET_PDEATHSIG).
+    _, alive = psutil.wait_procs(children, timeout=30)
+    assert alive == []
+
+    server.start()  # finds PostgreSQL orphaned, takes it over
+    with httpx.Client(base_url=server.url, headers=server.headers) as http:
+        messages = http.get(f"/v1/threads/{thread_id}/messages").json()
+        assert [m["id"] for m in messages] == [message.json()["id"]]
+    assert server.stop(signal.SIGTERM) == 0
+    assert postgres_processes(server.data_dir) == []

