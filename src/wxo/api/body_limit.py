@@ -34,27 +34,34 @@ class BodySizeLimitMiddleware:
                     await self._reject(send)
                     return
         received = 0
-        response_started = False
+        too_large = False
+        replaced = False
 
         async def limited_receive() -> Message:
-            nonlocal received
+            nonlocal received, too_large
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_bytes:
+                    too_large = True
                     raise BodyTooLargeError
             return message
 
-        async def tracking_send(message: Message) -> None:
-            nonlocal response_started
-            if message["type"] == "http.response.start":
-                response_started = True
+        async def guarded_send(message: Message) -> None:
+            # The framework may turn our exception into its own error response (FastAPI answers
+            # 400 "error parsing the body"); whatever it sends, the client gets our 413.
+            nonlocal replaced
+            if too_large:
+                if not replaced:
+                    replaced = True
+                    await self._reject(send)
+                return
             await send(message)
 
         try:
-            await self.app(scope, limited_receive, tracking_send)
+            await self.app(scope, limited_receive, guarded_send)
         except BodyTooLargeError:
-            if not response_started:
+            if not replaced:
                 await self._reject(send)
 
     async def _reject(self, send: Send) -> None:

@@ -6,6 +6,8 @@ import logging
 import uuid
 
 from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from wxo.core.errors import (
@@ -60,7 +62,22 @@ async def _unhandled_error_handler(request: Request, exc: Exception) -> JSONResp
     )
 
 
+async def _validation_error_handler(_: Request, exc: Exception) -> JSONResponse:
+    """FastAPI's 422 shape; inputs that JSON cannot carry (NaN, Infinity) are left out."""
+    if not isinstance(exc, RequestValidationError):  # registered for RequestValidationError only
+        raise exc
+    errors = jsonable_encoder(exc.errors())
+    try:
+        return JSONResponse({"detail": errors}, status_code=422)
+    except ValueError:  # json.dumps(allow_nan=False) refused a non-finite number in an echo
+        for error in errors:
+            error.pop("input", None)
+            error.pop("ctx", None)
+        return JSONResponse({"detail": errors}, status_code=422)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Register the handlers on `app`."""
+    app.add_exception_handler(RequestValidationError, _validation_error_handler)
     app.add_exception_handler(AppError, _app_error_handler)
     app.add_exception_handler(Exception, _unhandled_error_handler)
