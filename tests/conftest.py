@@ -55,7 +55,7 @@ def settings(data_dir: Path) -> Iterator[Settings]:
         environment="test",
         data_dir=data_dir,
         auth=AuthSettings(token_cache_seconds=0),
-        _env_file=None,  # type: ignore[call-arg]
+        _env_file=None,
     )
     base.database.url = None
     base.redis.url = None

@@ -1,5 +1,7 @@
 """Platform behaviour shared by every route: body limit, error shapes, readiness without worker."""
 
+from collections.abc import AsyncIterator
+
 import httpx
 import pytest
 from fastapi import FastAPI
@@ -29,7 +31,7 @@ async def test_streamed_body_over_limit_is_413(
 ) -> None:
     limit = container.settings.server.max_body_bytes
 
-    async def chunks():  # no Content-Length: the middleware must count
+    async def chunks() -> AsyncIterator[bytes]:  # no Content-Length: the middleware must count
         for _ in range(limit // 65536 + 2):
             yield b"x" * 65536
 

@@ -55,7 +55,17 @@ def test_ibm_threads_client_reads_what_http_wrote(server: ServerProcess) -> None
 def test_admin_create_token_prints_only_a_working_token(server: ServerProcess) -> None:
     tenant = f"cli-{uuid.uuid4().hex[:6]}"
     result = subprocess.run(
-        [sys.executable, "-m", "wxo", "admin", "create-token", "--tenant", tenant, "--user", "cli-user"],
+        [
+            sys.executable,
+            "-m",
+            "wxo",
+            "admin",
+            "create-token",
+            "--tenant",
+            tenant,
+            "--user",
+            "cli-user",
+        ],
         env=server.env(),
         capture_output=True,
         text=True,
@@ -103,7 +113,7 @@ def test_restart_loses_nothing_and_sigterm_leaves_no_strays(server: ServerProces
     assert postmasters
 
     assert server.stop(signal.SIGTERM) == 0
-    gone, alive = psutil.wait_procs(children + postmasters, timeout=30)
+    _, alive = psutil.wait_procs(children + postmasters, timeout=30)
     assert alive == []
 
     server.start()

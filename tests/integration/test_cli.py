@@ -13,7 +13,9 @@ from wxo.container import Container
 from wxo.core.config import Settings
 
 
-def _wxo(settings: Settings, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+def _wxo(
+    settings: Settings, *args: str, stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("WXO_")}
     env["WXO_DATABASE_URL"] = settings.require_database_url()
     env["WXO_DATA_DIR"] = str(settings.data_dir)
@@ -36,7 +38,15 @@ async def test_admin_create_tenant_and_user_make_a_member(container: Container) 
     assert tenant.returncode == 0, tenant.stderr
     tenant_id = uuid.UUID(tenant.stdout.strip())
     user = _wxo(
-        settings, "admin", "create-user", "--username", username, "--password", "pw", "--tenant", tenant_name
+        settings,
+        "admin",
+        "create-user",
+        "--username",
+        username,
+        "--password",
+        "pw",
+        "--tenant",
+        tenant_name,
     )
     assert user.returncode == 0, user.stderr
     user_id = uuid.UUID(user.stdout.strip())
@@ -49,9 +59,13 @@ async def test_admin_create_tenant_and_user_make_a_member(container: Container) 
 
 async def test_admin_duplicate_user_fails_with_message_and_no_trace(container: Container) -> None:
     username = f"dup-{uuid.uuid4().hex[:6]}"
-    first = _wxo(container.settings, "admin", "create-user", "--username", username, "--password", "a")
+    first = _wxo(
+        container.settings, "admin", "create-user", "--username", username, "--password", "a"
+    )
     assert first.returncode == 0, first.stderr
-    second = _wxo(container.settings, "admin", "create-user", "--username", username, "--password", "b")
+    second = _wxo(
+        container.settings, "admin", "create-user", "--username", username, "--password", "b"
+    )
     assert second.returncode == 1
     assert f"User '{username}' already exists" in second.stderr
     assert "Traceback" not in second.stderr
@@ -60,7 +74,9 @@ async def test_admin_duplicate_user_fails_with_message_and_no_trace(container: C
         assert len(rows) == 1
 
 
-async def test_admin_revoke_unknown_token_id_fails(container: Container, session: AsyncSession) -> None:
+async def test_admin_revoke_unknown_token_id_fails(
+    container: Container, session: AsyncSession
+) -> None:
     result = _wxo(container.settings, "admin", "revoke-token", str(uuid.uuid4()))
     assert result.returncode == 1
     assert "Token not found" in result.stderr

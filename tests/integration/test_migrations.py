@@ -44,7 +44,7 @@ def test_migrations_stairway_up_down_up(scratch_database: str) -> None:
     assert revisions, "no migrations found"
     for revision in revisions:
         command.upgrade(cfg, revision.revision)
-        command.downgrade(cfg, revision.down_revision or "base")
+        command.downgrade(cfg, str(revision.down_revision or "base"))
         command.upgrade(cfg, revision.revision)
     assert {"tenant", "app_user", "api_token", "thread", "thread_message"} <= _tables(
         scratch_database
@@ -63,6 +63,8 @@ def test_pgvector_extension_is_available(scratch_database: str) -> None:
     migrate.upgrade(scratch_database)
     dsn = make_url(scratch_database).set(drivername="postgresql").render_as_string(False)
     with psycopg.connect(dsn) as conn:
-        row = conn.execute("SELECT extversion FROM pg_extension WHERE extname = 'vector'").fetchone()
+        row = conn.execute(
+            "SELECT extversion FROM pg_extension WHERE extname = 'vector'"
+        ).fetchone()
         assert row is not None
         assert conn.execute("SELECT '[1,2,3]'::vector <=> '[1,2,4]'::vector").fetchone() is not None

@@ -16,8 +16,12 @@ from wxo.core.errors import (
     ConflictError,
     InvalidInputError,
     NotFoundError,
+    PayloadTooLargeError,
     PermissionDeniedError,
+    RateLimitedError,
+    UpstreamAuthError,
     UpstreamError,
+    UpstreamTimeoutError,
 )
 
 logger = logging.getLogger(__name__)
@@ -29,6 +33,10 @@ STATUS_BY_ERROR: dict[type[AppError], int] = {
     AuthenticationError: 401,
     InvalidInputError: 400,
     UpstreamError: 502,
+    UpstreamTimeoutError: 504,
+    UpstreamAuthError: 401,
+    RateLimitedError: 429,
+    PayloadTooLargeError: 413,
 }
 
 
@@ -41,7 +49,9 @@ async def _app_error_handler(_: Request, exc: Exception) -> JSONResponse:
     if not isinstance(exc, AppError):  # registered for AppError only
         raise exc
     status = status_for(exc)
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    # Our own 401s challenge the client; a provider's rejected key is not the client's fault.
+    challenge = status == 401 and isinstance(exc, AuthenticationError)
+    headers = {"WWW-Authenticate": "Bearer"} if challenge else None
     return JSONResponse({"detail": str(exc)}, status_code=status, headers=headers)
 
 

@@ -43,3 +43,27 @@ class UpstreamError(AppError):
     """A provider or backing service failed."""
 
     code = "upstream_error"
+
+
+class RateLimitedError(AppError):
+    """Too many requests, here or at a provider."""
+
+    code = "rate_limited"
+
+
+class UpstreamTimeoutError(UpstreamError):
+    """A provider or backing service did not answer in time."""
+
+    code = "upstream_timeout"
+
+
+class UpstreamAuthError(UpstreamError):
+    """A provider rejected the credentials configured for it."""
+
+    code = "upstream_unauthorized"
+
+
+class PayloadTooLargeError(AppError):
+    """The input is larger than allowed."""
+
+    code = "payload_too_large"

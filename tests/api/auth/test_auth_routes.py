@@ -52,9 +52,7 @@ async def test_token_for_wrong_password_is_401_and_records_nothing(
 
 
 async def test_token_for_unknown_user_is_401_like_wrong_password(client: httpx.AsyncClient) -> None:
-    response = await client.post(
-        "/api/v1/auth/token", data={"username": "nobody", "password": "x"}
-    )
+    response = await client.post("/api/v1/auth/token", data={"username": "nobody", "password": "x"})
     assert response.status_code == 401
     assert response.json() == {"detail": "Incorrect username or password"}
 
@@ -95,7 +93,9 @@ async def test_adk_bootstrap_flow_creates_tenant_and_scoped_token(
     assert scoped.status_code == 200
     assert scoped.json()["tenant_id"] == tenant["id"]
     row = (
-        await session.execute(select(TenantMember).where(TenantMember.tenant_id == uuid.UUID(tenant["id"])))
+        await session.execute(
+            select(TenantMember).where(TenantMember.tenant_id == uuid.UUID(tenant["id"]))
+        )
     ).scalar_one()
     assert row.user_id is not None
 
@@ -140,9 +140,7 @@ async def test_token_for_tenant_user_is_not_member_of_is_404(
 async def test_unscoped_token_on_tenant_route_is_403_with_hint(
     client: httpx.AsyncClient, user_token: tuple[str, str, str]
 ) -> None:
-    response = await client.get(
-        "/v1/threads", headers={"Authorization": f"Bearer {user_token[2]}"}
-    )
+    response = await client.get("/v1/threads", headers={"Authorization": f"Bearer {user_token[2]}"})
     assert response.status_code == 403
     assert "tenant_id" in response.json()["detail"]
 
@@ -213,7 +211,9 @@ async def test_get_and_patch_tenant(
 
     other = await client.get(url, headers=tenant_b.headers)
     assert other.status_code == 404
-    assert (await client.patch(url, headers=tenant_b.headers, json={"title": "x"})).status_code == 404
+    assert (
+        await client.patch(url, headers=tenant_b.headers, json={"title": "x"})
+    ).status_code == 404
 
 
 async def test_patch_tenant_with_unknown_field_is_422(

@@ -26,7 +26,12 @@ def _principal() -> Principal:
 def test_token_round_trips_and_carries_adk_tenant_claim() -> None:
     p = _principal()
     token = encode_token(
-        KEY, token_id=p.token_id, user_id=p.user_id, username="u", tenant_id=p.tenant_id, tenant_name="t"
+        KEY,
+        token_id=p.token_id,
+        user_id=p.user_id,
+        username="u",
+        tenant_id=p.tenant_id,
+        tenant_name="t",
     )
     assert decode_token(KEY, token) == p
     claims = jwt.decode(token, options={"verify_signature": False})

@@ -3,9 +3,9 @@
 from pathlib import Path
 
 import pytest
-from pydantic import ValidationError
+from pydantic import SecretStr, ValidationError
 
-from wxo.core.config import Settings, normalise_dsn
+from wxo.core.config import AuthSettings, Settings, normalise_dsn
 
 
 @pytest.mark.parametrize(
@@ -21,11 +21,13 @@ def test_normalise_dsn_uses_psycopg3(given: str, expected: str) -> None:
     assert normalise_dsn(given) == expected
 
 
-def test_settings_read_prefixed_nested_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_settings_read_prefixed_nested_environment(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     monkeypatch.setenv("WXO_DATABASE_URL", "postgres://x@y/z")
     monkeypatch.setenv("WXO_SERVER__PORT", "9999")
     monkeypatch.setenv("WXO_DATA_DIR", str(tmp_path))
-    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    settings = Settings(_env_file=None)
     assert settings.server.port == 9999
     assert settings.require_database_url() == "postgresql+psycopg://x@y/z"
     assert settings.data_dir == tmp_path
@@ -34,11 +36,11 @@ def test_settings_read_prefixed_nested_environment(monkeypatch: pytest.MonkeyPat
 def test_production_refuses_placeholder_secret(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("WXO_ENVIRONMENT", "production")
     with pytest.raises(ValidationError, match="WXO_AUTH__SECRET_KEY"):
-        Settings(_env_file=None)  # type: ignore[call-arg]
+        Settings(_env_file=None)
 
 
 def test_development_signing_key_is_generated_once_and_private(tmp_path: Path) -> None:
-    settings = Settings(data_dir=tmp_path, _env_file=None)  # type: ignore[call-arg]
+    settings = Settings(data_dir=tmp_path, _env_file=None)
     key = settings.signing_key()
     assert len(key) >= 32
     assert settings.signing_key() == key
@@ -46,13 +48,15 @@ def test_development_signing_key_is_generated_once_and_private(tmp_path: Path) -
 
 
 def test_secret_key_is_not_in_repr() -> None:
-    settings = Settings(auth={"secret_key": "super-secret-value"}, _env_file=None)  # type: ignore[call-arg, arg-type]
+    settings = Settings(
+        auth=AuthSettings(secret_key=SecretStr("super-secret-value")), _env_file=None
+    )
     assert "super-secret-value" not in repr(settings)
     assert settings.signing_key() == "super-secret-value"
 
 
 def test_unresolved_urls_raise_clearly() -> None:
-    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    settings = Settings(_env_file=None)
     settings.database.url = None
     with pytest.raises(RuntimeError, match="database URL not resolved"):
         settings.require_database_url()
