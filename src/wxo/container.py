@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from wxo.core.config import Settings
 from wxo.core.db import create_engine, create_sessionmaker
+from wxo.llm.runtime import ModelRuntime
 from wxo.queue.base import Queue
 from wxo.queue.celery_app import CeleryQueue, create_celery
 
@@ -22,6 +23,7 @@ class Container:
     sessionmaker: async_sessionmaker[AsyncSession]
     redis: aioredis.Redis
     queue: Queue
+    models: ModelRuntime
 
     async def close(self) -> None:
         """Release pools and connections."""
@@ -45,4 +47,5 @@ def build_container(settings: Settings) -> Container:
         sessionmaker=create_sessionmaker(engine),
         redis=aioredis.from_url(redis_url),
         queue=CeleryQueue(create_celery(redis_url)),
+        models=ModelRuntime(settings),
     )

@@ -8,8 +8,9 @@ import uuid
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
+from wxo.api.disconnect import ClientDisconnectedError
 from wxo.core.errors import (
     AppError,
     AuthenticationError,
@@ -86,8 +87,14 @@ async def _validation_error_handler(_: Request, exc: Exception) -> JSONResponse:
         return JSONResponse({"detail": errors}, status_code=422)
 
 
+async def _client_gone_handler(_: Request, __: Exception) -> Response:
+    """The client left; nobody reads this (nginx's 499 convention), and nothing is logged."""
+    return Response(status_code=499)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Register the handlers on `app`."""
+    app.add_exception_handler(ClientDisconnectedError, _client_gone_handler)
     app.add_exception_handler(RequestValidationError, _validation_error_handler)
     app.add_exception_handler(AppError, _app_error_handler)
     app.add_exception_handler(Exception, _unhandled_error_handler)

@@ -4,7 +4,10 @@ from fastapi import APIRouter
 
 from wxo.auth.router import router as auth_router
 from wxo.health.router import router as health_router
+from wxo.llm.registry_router import router as llm_registry_router
+from wxo.llm.router import router as llm_router
 from wxo.threads.router import router as threads_router
+from wxo.usage.router import router as usage_router
 
 
 def build_api_router() -> APIRouter:
@@ -13,4 +16,7 @@ def build_api_router() -> APIRouter:
     api.include_router(health_router)
     api.include_router(auth_router)
     api.include_router(threads_router)
+    api.include_router(usage_router)  # before /models/{model_id}
+    api.include_router(llm_registry_router)
+    api.include_router(llm_router)
     return api

@@ -43,6 +43,17 @@ class AuthSettings(BaseModel):
     dev_password: SecretStr = SecretStr("watsonx")
 
 
+class LLMSettings(BaseModel):
+    """Model Proxy behaviour."""
+
+    request_timeout: float = 120.0
+    max_retries: int = 2
+    retry_base_delay: float = 0.5
+    retry_max_delay: float = 8.0
+    max_embedding_inputs: int = 2048
+    local_threads: int | None = None
+
+
 class ServerSettings(BaseModel):
     """HTTP server."""
 
@@ -66,6 +77,7 @@ class Settings(BaseSettings):
     redis: RedisSettings = Field(default_factory=RedisSettings)
     auth: AuthSettings = Field(default_factory=AuthSettings)
     server: ServerSettings = Field(default_factory=ServerSettings)
+    llm: LLMSettings = Field(default_factory=LLMSettings)
     # Convenience aliases documented in the README: WXO_DATABASE_URL and WXO_REDIS_URL.
     database_url: str | None = None
     redis_url: str | None = None

@@ -1,0 +1,237 @@
+"""Model Proxy use-cases: resolve, call with retries and fallbacks, account usage.
+
+Retries (exponential back-off with jitter) apply to errors an adapter marks `retryable`
+(429, 5xx, timeouts, connection errors); when a model's retries are spent, its configured
+fallbacks are tried in order. A streamed call is retried only before its first chunk.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from functools import partial
+from typing import Literal, TypeVar
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from wxo.core.config import LLMSettings
+from wxo.core.errors import AppError, InvalidInputError
+from wxo.llm import registry
+from wxo.llm.base import (
+    ChatChunk,
+    ChatModel,
+    ChatRequest,
+    ChatResult,
+    EmbeddingResult,
+    ModelTarget,
+    Usage,
+)
+from wxo.llm.runtime import ModelRuntime
+from wxo.usage import service as usage_service
+
+T = TypeVar("T")
+
+
+class EmptyInputError(InvalidInputError):
+    """Nothing to embed or answer."""
+
+
+class TooManyInputsError(InvalidInputError):
+    """More embedding inputs in one request than allowed."""
+
+
+@dataclass(frozen=True)
+class ProxyContext:
+    """What every proxy call needs besides its request."""
+
+    tenant_id: uuid.UUID
+    key: str
+    runtime: ModelRuntime
+    sessionmaker: async_sessionmaker[AsyncSession]
+    settings: LLMSettings
+
+
+def _retryable(exc: BaseException) -> bool:
+    return bool(getattr(exc, "retryable", False))
+
+
+async def _with_retries(settings: LLMSettings, call: Callable[[], Awaitable[T]]) -> T:
+    attempt = 0
+    while True:
+        try:
+            return await call()
+        except AppError as exc:
+            if not _retryable(exc) or attempt >= settings.max_retries:
+                raise
+        delay = min(settings.retry_max_delay, settings.retry_base_delay * 2**attempt)
+        await asyncio.sleep(delay * (0.5 + random.random() / 2))  # noqa: S311 (jitter)
+        attempt += 1
+
+
+async def resolve_candidates(
+    session: AsyncSession,
+    ctx: ProxyContext,
+    name: str | None,
+    kind: Literal["chat", "embedding"],
+) -> list[ModelTarget]:
+    """The model and its fallbacks, resolved while a session is at hand.
+
+    Raises:
+        NotFoundError: the model (or the tenant default) does not exist.
+    """
+    primary = await registry.resolve(session, ctx.tenant_id, name, kind=kind, key=ctx.key)
+    candidates = [primary]
+    for fallback in primary.fallbacks:
+        candidates.append(
+            await registry.resolve(session, ctx.tenant_id, fallback, kind=kind, key=ctx.key)
+        )
+    return candidates
+
+
+def _apply_defaults(target: ModelTarget, request: ChatRequest) -> ChatRequest:
+    if not target.default_params:
+        return request
+    merged = {**target.default_params, **request.params.model_dump(exclude_none=True)}
+    return request.model_copy(update={"params": type(request.params).model_validate(merged)})
+
+
+async def _account(
+    ctx: ProxyContext, model: str, usage: Usage, started: float, *, error: bool
+) -> None:
+    await usage_service.record(
+        ctx.sessionmaker,
+        tenant_id=ctx.tenant_id,
+        model=model,
+        prompt_tokens=usage.prompt_tokens,
+        completion_tokens=usage.completion_tokens,
+        latency_ms=int((time.perf_counter() - started) * 1000),
+        error=error,
+    )
+
+
+async def _first_success(
+    ctx: ProxyContext,
+    candidates: Sequence[ModelTarget],
+    call: Callable[[ModelTarget], Awaitable[T]],
+) -> tuple[ModelTarget, T, float]:
+    """Try each candidate (with retries) until one succeeds; failures are accounted here.
+
+    Returns the target that answered, its result and when its attempt started.
+    """
+    last_error: AppError | None = None
+    for target in candidates:
+        started = time.perf_counter()
+        try:
+            result = await _with_retries(ctx.settings, partial(call, target))
+        except AppError as exc:
+            await _account(ctx, target.name, Usage(), started, error=True)
+            if not _retryable(exc):
+                raise
+            last_error = exc
+            continue
+        return target, result, started
+    if last_error is None:
+        raise InvalidInputError("No model to call")
+    raise last_error
+
+
+async def chat(
+    ctx: ProxyContext, candidates: Sequence[ModelTarget], request: ChatRequest
+) -> ChatResult:
+    """Answer with the first candidate that succeeds; the result names the model used."""
+    if not request.messages:
+        raise EmptyInputError("'messages' must contain at least one message")
+
+    async def call(target: ModelTarget) -> ChatResult:
+        return await ctx.runtime.chat(target).complete(_apply_defaults(target, request))
+
+    target, result, started = await _first_success(ctx, candidates, call)
+    await _account(ctx, target.name, result.usage, started, error=False)
+    return result.model_copy(update={"model": target.name})
+
+
+async def _open_stream(
+    model: ChatModel, request: ChatRequest
+) -> tuple[AsyncIterator[ChatChunk], ChatChunk | None]:
+    """Start a stream and wait for its first chunk (so failures surface before any output)."""
+    iterator = model.stream(request)
+    try:
+        return iterator, await anext(iterator)
+    except StopAsyncIteration:
+        return iterator, None
+    except BaseException:
+        await _close(iterator)
+        raise
+
+
+async def _close(iterator: AsyncIterator[ChatChunk]) -> None:
+    aclose = getattr(iterator, "aclose", None)
+    if aclose is not None:
+        await aclose()
+
+
+async def stream_chat(
+    ctx: ProxyContext, candidates: Sequence[ModelTarget], request: ChatRequest
+) -> tuple[str, AsyncIterator[ChatChunk]]:
+    """Open a stream on the first candidate that yields a first chunk.
+
+    Returns the model name used and an iterator that starts with that chunk. Closing the iterator
+    (the client went away) closes the upstream call; usage is recorded when it ends either way.
+    """
+    if not request.messages:
+        raise EmptyInputError("'messages' must contain at least one message")
+
+    async def call(target: ModelTarget) -> tuple[AsyncIterator[ChatChunk], ChatChunk | None]:
+        return await _open_stream(ctx.runtime.chat(target), _apply_defaults(target, request))
+
+    target, (iterator, head), started = await _first_success(ctx, candidates, call)
+    return target.name, _accounted(ctx, target.name, iterator, head, started)
+
+
+async def _accounted(
+    ctx: ProxyContext,
+    model: str,
+    iterator: AsyncIterator[ChatChunk],
+    head: ChatChunk | None,
+    started: float,
+) -> AsyncIterator[ChatChunk]:
+    usage = Usage()
+    error = False
+    try:
+        if head is not None:
+            usage = head.usage or usage
+            yield head
+        async for chunk in iterator:
+            usage = chunk.usage or usage
+            yield chunk
+    except AppError:
+        error = True
+        raise
+    finally:
+        await _close(iterator)
+        await _account(ctx, model, usage, started, error=error)
+
+
+async def embed(
+    ctx: ProxyContext, candidates: Sequence[ModelTarget], texts: Sequence[str]
+) -> tuple[str, EmbeddingResult]:
+    """Vectors for `texts` from the first candidate that succeeds."""
+    if not texts:
+        raise EmptyInputError("'input' must contain at least one text")
+    if len(texts) > ctx.settings.max_embedding_inputs:
+        raise TooManyInputsError(
+            f"At most {ctx.settings.max_embedding_inputs} inputs per request; got {len(texts)}"
+        )
+
+    async def call(target: ModelTarget) -> EmbeddingResult:
+        return await ctx.runtime.embedding(target).embed(texts)
+
+    target, result, started = await _first_success(ctx, candidates, call)
+    await _account(
+        ctx, target.name, Usage(prompt_tokens=result.prompt_tokens), started, error=False
+    )
+    return target.name, result
