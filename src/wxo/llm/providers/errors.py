@@ -11,8 +11,9 @@ errors all derive from :class:`ProviderCallError` and carry:
 * ``retry_after`` - seconds the provider asked us to wait (429 ``Retry-After``), if it said.
 
 Messages never contain the API key nor the upstream body: bodies can echo credentials (OpenAI's
-401 names part of the key). Only for a rejected request (400/422) is the provider's own short
-message kept, scrubbed of key-like strings and cut to :data:`MAX_DETAIL_CHARS`. The original
+401 names part of the key). Only for a rejected request (400/413/422) and for an error reported
+inside a stream is the provider's own short message kept, with the key and key-like strings
+removed and cut to :data:`MAX_DETAIL_CHARS`. The original
 exception is not chained (``from None``) so that a logged traceback cannot leak it either.
 """
 
