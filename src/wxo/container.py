@@ -27,6 +27,7 @@ class Container:
 
     async def close(self) -> None:
         """Release pools and connections."""
+        await self.models.aclose()
         await self.redis.aclose()
         await self.engine.dispose()
 

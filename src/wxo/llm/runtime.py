@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import json
 from collections import OrderedDict
+
+from pydantic import SecretStr
 
 from wxo.core.config import Settings
 from wxo.llm.base import ChatModel, EmbeddingModel, ModelTarget
@@ -12,12 +16,32 @@ from wxo.llm.local.factory import LocalModels
 _MAX_CACHED = 64
 
 
+def _plain(value: object) -> object:
+    """`value` with every `SecretStr` revealed, for hashing only."""
+    if isinstance(value, SecretStr):
+        return value.get_secret_value()
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
 def _key(kind: str, target: ModelTarget) -> str:
-    """A cache key that changes whenever anything about the target changes (secrets included)."""
-    payload = target.model_dump_json() + (
-        target.config.api_key.get_secret_value() if target.config.api_key else ""
-    )
+    """A cache key that changes whenever anything about the target changes, secrets included."""
+    payload = json.dumps(_plain(target.model_dump()), sort_keys=True, default=str)
     return kind + ":" + hashlib.sha256(payload.encode()).hexdigest()
+
+
+async def _close(adapter: ChatModel | EmbeddingModel) -> None:
+    close = getattr(adapter, "aclose", None)
+    if close is not None:
+        await close()
+
+
+async def _close_later(adapter: ChatModel | EmbeddingModel, delay: float = 300.0) -> None:
+    await asyncio.sleep(delay)
+    await _close(adapter)
 
 
 class ModelRuntime:
@@ -28,6 +52,8 @@ class ModelRuntime:
         self.local = LocalModels(settings.data_dir / "models", settings.llm.local_threads)
         self._default_timeout = settings.llm.request_timeout
         self._cache: OrderedDict[str, ChatModel | EmbeddingModel] = OrderedDict()
+        # An evicted adapter may still serve a call in flight: it is closed a while later.
+        self._closing: set[asyncio.Task[None]] = set()
 
     def chat(self, target: ModelTarget) -> ChatModel:
         """A chat adapter for `target`."""
@@ -68,4 +94,16 @@ class ModelRuntime:
     def _remember(self, key: str, model: ChatModel | EmbeddingModel) -> None:
         self._cache[key] = model
         while len(self._cache) > _MAX_CACHED:
-            self._cache.popitem(last=False)
+            _, evicted = self._cache.popitem(last=False)
+            task = asyncio.get_running_loop().create_task(_close_later(evicted))
+            self._closing.add(task)
+            task.add_done_callback(self._closing.discard)
+
+    async def aclose(self) -> None:
+        """Close the connection pools of every adapter built here."""
+        for task in self._closing:
+            task.cancel()
+        adapters = list(self._cache.values())
+        self._cache.clear()
+        for adapter in adapters:
+            await _close(adapter)
