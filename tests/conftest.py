@@ -20,8 +20,8 @@ from wxo.api.deps import get_session
 from wxo.auth import service as auth_service
 from wxo.auth.schemas import TenantCreate
 from wxo.container import Container, build_container
-from wxo.core import migrate
 from wxo.core.config import AuthSettings, Settings
+from wxo.core.migrate import upgrade as migrate_upgrade
 from wxo.main import create_app
 from wxo.runtime.services import backing_services
 
@@ -60,7 +60,7 @@ def settings(data_dir: Path) -> Iterator[Settings]:
     base.database.url = None
     base.redis.url = None
     with backing_services(base) as resolved:
-        migrate.upgrade(resolved.require_database_url())
+        migrate_upgrade(resolved.require_database_url())
         yield resolved
 
 

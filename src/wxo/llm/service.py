@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Literal, TypeVar
 
+import anyio
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from wxo.core.config import LLMSettings
@@ -34,6 +35,8 @@ from wxo.llm.runtime import ModelRuntime
 from wxo.usage import service as usage_service
 
 T = TypeVar("T")
+
+_CLEANUP_SECONDS = 10.0  # at most this long to close a stream's upstream call and account it
 
 
 class EmptyInputError(InvalidInputError):
@@ -212,8 +215,12 @@ async def _accounted(
         error = True
         raise
     finally:
-        await _close(iterator)
-        await _account(ctx, model, usage, started, error=error)
+        # A client that went away cancels the response task, and Starlette's cancel scope would
+        # cancel every await here too: shield the clean-up (bounded) so that the upstream call
+        # is closed and the usage recorded all the same.
+        with anyio.move_on_after(_CLEANUP_SECONDS, shield=True):
+            await _close(iterator)
+            await _account(ctx, model, usage, started, error=error)
 
 
 async def embed(
@@ -222,6 +229,9 @@ async def embed(
     """Vectors for `texts` from the first candidate that succeeds."""
     if not texts:
         raise EmptyInputError("'input' must contain at least one text")
+    empty = next((i for i, text in enumerate(texts) if not text), None)
+    if empty is not None:  # as OpenAI answers; providers disagree on what an empty text means
+        raise EmptyInputError(f"'input' must not contain empty strings; input[{empty}] is empty")
     if len(texts) > ctx.settings.max_embedding_inputs:
         raise TooManyInputsError(
             f"At most {ctx.settings.max_embedding_inputs} inputs per request; got {len(texts)}"

@@ -37,7 +37,9 @@ def sse_events(text: str) -> list[Any]:
     return events
 
 
-@pytest.mark.parametrize("path", ["/v1/chat/completions", "/api/v1/orchestrate/gateway/model/chat/completions"])
+@pytest.mark.parametrize(
+    "path", ["/v1/chat/completions", "/api/v1/orchestrate/gateway/model/chat/completions"]
+)
 async def test_chat_completion_with_extractive_model_has_openai_shape(
     client: httpx.AsyncClient, tenant_a: TenantUser, path: str
 ) -> None:
@@ -59,7 +61,9 @@ async def test_chat_completion_with_extractive_model_has_openai_shape(
 async def test_chat_completion_stream_is_sse_ending_with_done(
     client: httpx.AsyncClient, tenant_a: TenantUser
 ) -> None:
-    whole = (await client.post("/v1/chat/completions", json=chat_body(), headers=tenant_a.headers)).json()
+    whole = (
+        await client.post("/v1/chat/completions", json=chat_body(), headers=tenant_a.headers)
+    ).json()
     response = await client.post(
         "/v1/chat/completions",
         json=chat_body(stream=True, stream_options={"include_usage": True}),
@@ -79,7 +83,9 @@ async def test_chat_completion_stream_is_sse_ending_with_done(
     assert chunks[-1]["usage"]["completion_tokens"] > 0
 
 
-async def test_wxo_chat_and_completion_shapes(client: httpx.AsyncClient, tenant_a: TenantUser) -> None:
+async def test_wxo_chat_and_completion_shapes(
+    client: httpx.AsyncClient, tenant_a: TenantUser
+) -> None:
     chat = await client.post(
         "/v1/completions/chat",
         json={**chat_body(), "llm_params": {"decoding_method": "greedy", "max_new_tokens": 50}},
@@ -101,7 +107,9 @@ async def test_wxo_chat_and_completion_shapes(client: httpx.AsyncClient, tenant_
     assert "no context was provided" in completion.json()["content"]
 
 
-async def test_unknown_model_is_404_naming_it(client: httpx.AsyncClient, tenant_a: TenantUser) -> None:
+async def test_unknown_model_is_404_naming_it(
+    client: httpx.AsyncClient, tenant_a: TenantUser
+) -> None:
     response = await client.post(
         "/v1/chat/completions", json=chat_body(model="ollama/llama3.2"), headers=tenant_a.headers
     )
@@ -119,9 +127,13 @@ async def test_no_default_chat_model_is_404_with_hint(
     assert "default" in response.json()["detail"]
 
 
-async def test_embedding_model_asked_for_chat_is_400(client: httpx.AsyncClient, tenant_a: TenantUser) -> None:
+async def test_embedding_model_asked_for_chat_is_400(
+    client: httpx.AsyncClient, tenant_a: TenantUser
+) -> None:
     response = await client.post(
-        "/v1/chat/completions", json=chat_body(model="local/all-minilm-l6-v2"), headers=tenant_a.headers
+        "/v1/chat/completions",
+        json=chat_body(model="local/all-minilm-l6-v2"),
+        headers=tenant_a.headers,
     )
     assert response.status_code == 400
 

@@ -5,7 +5,7 @@ from wxo.llm.local.extractive import NO_CONTEXT, NO_MATCH, PREFIX, ExtractiveCha
 
 
 def _request(*messages: tuple[str, str]) -> ChatRequest:
-    return ChatRequest(messages=[ChatMessage(role=r, content=c) for r, c in messages])  # type: ignore[arg-type]
+    return ChatRequest(messages=[ChatMessage(role=r, content=c) for r, c in messages])
 
 
 CONTEXT = """[doc-1]
@@ -21,7 +21,10 @@ def test_answer_quotes_the_matching_sentence_with_its_source() -> None:
     assert text.startswith(PREFIX)
     lines = text.splitlines()[1:]
     # Both matching sentences, in reading order; nothing from the unrelated documents.
-    assert lines == ["- The Eiffel Tower is in Paris. [doc-1]", "- It was completed in 1889. [doc-1]"]
+    assert lines == [
+        "- The Eiffel Tower is in Paris. [doc-1]",
+        "- It was completed in 1889. [doc-1]",
+    ]
 
 
 def test_answer_uses_only_sentences_from_the_context() -> None:
@@ -45,7 +48,10 @@ def test_answer_without_any_match_says_so() -> None:
 def test_document_tags_and_positions_name_sources() -> None:
     text = answer(
         _request(
-            ("system", '<document id="kb-7">\nPython was created by Guido van Rossum.\n</document>'),
+            (
+                "system",
+                '<document id="kb-7">\nPython was created by Guido van Rossum.\n</document>',
+            ),
             ("assistant", "Rust was started by Graydon Hoare."),
             ("user", "Who created Python and who started Rust?"),
         )
