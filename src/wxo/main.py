@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -33,6 +34,10 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         owned = container is None
         app.state.container = container or build_container(settings)
+        # Start-up objects live for the whole process: keep the collector from rescanning them
+        # (measured: about 1 ms of GC per list-50 request without this).
+        gc.collect()
+        gc.freeze()
         try:
             yield
         finally:

@@ -17,8 +17,8 @@ from wxo.container import Container
 from wxo.core.config import Settings
 
 
-def get_container(request: Request) -> Container:
-    """The container built at start-up."""
+async def get_container(request: Request) -> Container:
+    """The container built at start-up (async: FastAPI runs sync dependencies in a thread)."""
     container: Container = request.app.state.container
     return container
 
@@ -26,7 +26,7 @@ def get_container(request: Request) -> Container:
 ContainerDep = Annotated[Container, Depends(get_container)]
 
 
-def get_settings_dep(container: ContainerDep) -> Settings:
+async def get_settings_dep(container: ContainerDep) -> Settings:
     """The settings the app was built with."""
     return container.settings
 
@@ -43,7 +43,7 @@ async def get_session(container: ContainerDep) -> AsyncIterator[AsyncSession]:
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
 
 
-def get_token_cache(request: Request) -> TokenCache:
+async def get_token_cache(request: Request) -> TokenCache:
     """The per-process cache of verified tokens."""
     cache: TokenCache = request.app.state.token_cache
     return cache
@@ -74,7 +74,7 @@ async def get_principal(
 CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
 
 
-def get_tenant_principal(principal: CurrentPrincipal) -> TenantPrincipal:
+async def get_tenant_principal(principal: CurrentPrincipal) -> TenantPrincipal:
     """The caller, whose token must be scoped to a tenant (403 otherwise)."""
     return auth_service.require_tenant(principal)
 

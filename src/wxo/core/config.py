@@ -7,7 +7,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field, SecretStr, model_validator
+from pydantic import BaseModel, Field, PrivateAttr, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 _PLACEHOLDER = "change-me"
@@ -17,8 +17,8 @@ class DatabaseSettings(BaseModel):
     """PostgreSQL. Without `url` an embedded server is started under the data directory."""
 
     url: str | None = None
-    pool_size: int = 10
-    max_overflow: int = 20
+    pool_size: int = 32
+    max_overflow: int = 16
     echo: bool = False
 
     @property
@@ -81,6 +81,7 @@ class Settings(BaseSettings):
     # Convenience aliases documented in the README: WXO_DATABASE_URL and WXO_REDIS_URL.
     database_url: str | None = None
     redis_url: str | None = None
+    _signing_key: str | None = PrivateAttr(default=None)
 
     @model_validator(mode="after")
     def _apply_aliases(self) -> Settings:
@@ -114,7 +115,15 @@ class Settings(BaseSettings):
         return self.redis.url
 
     def signing_key(self) -> str:
-        """The token signing key; in development a random one is kept in the data directory."""
+        """The token signing key; in development a random one is kept in the data directory.
+
+        Read once per settings object (it is needed on every request).
+        """
+        if self._signing_key is None:
+            self._signing_key = self._load_signing_key()
+        return self._signing_key
+
+    def _load_signing_key(self) -> str:
         configured = self.auth.secret_key.get_secret_value()
         if configured != _PLACEHOLDER:
             return configured

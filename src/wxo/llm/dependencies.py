@@ -10,7 +10,7 @@ from wxo.api.deps import ContainerDep, CurrentTenant
 from wxo.llm.service import ProxyContext
 
 
-def get_proxy_context(container: ContainerDep, principal: CurrentTenant) -> ProxyContext:
+async def get_proxy_context(container: ContainerDep, principal: CurrentTenant) -> ProxyContext:
     """The tenant's view of the Model Proxy."""
     return ProxyContext(
         tenant_id=principal.tenant_id,
