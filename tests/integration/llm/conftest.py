@@ -46,8 +46,8 @@ async def served(container: Container) -> AsyncIterator[AppServer]:
         update={"retry_base_delay": 0.02, "retry_max_delay": 0.1}
     )
 
-    def fast_proxy(container: ContainerDep, principal: CurrentTenant) -> ProxyContext:
-        return dataclasses.replace(get_proxy_context(container, principal), settings=fast)
+    async def fast_proxy(container: ContainerDep, principal: CurrentTenant) -> ProxyContext:
+        return dataclasses.replace(await get_proxy_context(container, principal), settings=fast)
 
     app.dependency_overrides[get_proxy_context] = fast_proxy
     server = AppServer(app)
