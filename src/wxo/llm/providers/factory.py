@@ -3,15 +3,14 @@
 Adapter modules are imported when first needed, so importing this module does not import any
 provider SDK. Provider names follow IBM's client library (``openai``, ``watsonx``,
 ``mistral-ai``, ``ollama``), plus ``openai-compatible`` for vLLM, llama.cpp server, LM Studio and
-other servers that speak OpenAI's API (their ``config.base_url`` is required), and ``local``
-for the in-process models of :mod:`wxo.llm.local`.
+other servers that speak OpenAI's API (their ``config.base_url`` is required). ``local`` models
+are built by :class:`wxo.llm.runtime.ModelRuntime`, not here.
 """
 
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
-from types import ModuleType
+from typing import Any
 
 from wxo.llm.base import ChatModel, EmbeddingModel, ModelTarget
 from wxo.llm.providers.errors import ProviderConfigError, ProviderNotSupportedError
@@ -60,66 +59,47 @@ def _compatible_target(target: ModelTarget) -> ModelTarget:
     return target.model_copy(update={"config": target.config.model_copy(update={"extra": extra})})
 
 
-def _local() -> ModuleType:
-    """:mod:`wxo.llm.local.factory`, imported only when a local model is built."""
-    return importlib.import_module("wxo.llm.local.factory")
+# provider -> (module, chat adapter class, embedding adapter class)
+_ADAPTERS: dict[str, tuple[str, str, str]] = {
+    OPENAI: ("wxo.llm.providers.openai", "OpenAIChatModel", "OpenAIEmbeddingModel"),
+    OPENAI_COMPATIBLE: ("wxo.llm.providers.openai", "OpenAIChatModel", "OpenAIEmbeddingModel"),
+    WATSONX: ("wxo.llm.providers.watsonx", "WatsonxChatModel", "WatsonxEmbeddingModel"),
+    MISTRAL: ("wxo.llm.providers.mistral", "MistralChatModel", "MistralEmbeddingModel"),
+    OLLAMA: ("wxo.llm.providers.ollama", "OllamaChatModel", "OllamaEmbeddingModel"),
+}
+
+
+def _build(target: ModelTarget, kind: int) -> Any:
+    """Import the provider's adapter module and build its chat (1) or embedding (2) adapter."""
+    provider = canonical_provider(target.provider)
+    if provider == LOCAL:
+        raise ProviderNotSupportedError(
+            f"'{target.name}' is a built-in model: wxo.llm.runtime.ModelRuntime builds those"
+        )
+    module_name, *classes = _ADAPTERS[provider]
+    adapter = getattr(importlib.import_module(module_name), classes[kind - 1])
+    if provider == OPENAI_COMPATIBLE:
+        return adapter(_compatible_target(target), provider=OPENAI_COMPATIBLE)
+    return adapter(target)
 
 
 def build_chat_model(target: ModelTarget) -> ChatModel:
     """The chat adapter for ``target``.
 
     Raises:
-        ProviderNotSupportedError: For a provider without an adapter.
+        ProviderNotSupportedError: For a provider without an adapter (or a built-in model).
         ProviderConfigError: If the target's configuration lacks what the adapter needs.
     """
-    provider = canonical_provider(target.provider)
-    if provider in (OPENAI, OPENAI_COMPATIBLE):
-        from wxo.llm.providers.openai import OpenAIChatModel
-
-        if provider == OPENAI_COMPATIBLE:
-            return OpenAIChatModel(_compatible_target(target), provider=OPENAI_COMPATIBLE)
-        return OpenAIChatModel(target)
-    if provider == WATSONX:
-        from wxo.llm.providers.watsonx import WatsonxChatModel
-
-        return WatsonxChatModel(target)
-    if provider == MISTRAL:
-        from wxo.llm.providers.mistral import MistralChatModel
-
-        return MistralChatModel(target)
-    if provider == OLLAMA:
-        from wxo.llm.providers.ollama import OllamaChatModel
-
-        return OllamaChatModel(target)
-    build: Callable[[ModelTarget], ChatModel] = _local().build_local_chat_model
-    return build(target)
+    model: ChatModel = _build(target, 1)
+    return model
 
 
 def build_embedding_model(target: ModelTarget) -> EmbeddingModel:
     """The embedding adapter for ``target``.
 
     Raises:
-        ProviderNotSupportedError: For a provider without an adapter.
+        ProviderNotSupportedError: For a provider without an adapter (or a built-in model).
         ProviderConfigError: If the target's configuration lacks what the adapter needs.
     """
-    provider = canonical_provider(target.provider)
-    if provider in (OPENAI, OPENAI_COMPATIBLE):
-        from wxo.llm.providers.openai import OpenAIEmbeddingModel
-
-        if provider == OPENAI_COMPATIBLE:
-            return OpenAIEmbeddingModel(_compatible_target(target), provider=OPENAI_COMPATIBLE)
-        return OpenAIEmbeddingModel(target)
-    if provider == WATSONX:
-        from wxo.llm.providers.watsonx import WatsonxEmbeddingModel
-
-        return WatsonxEmbeddingModel(target)
-    if provider == MISTRAL:
-        from wxo.llm.providers.mistral import MistralEmbeddingModel
-
-        return MistralEmbeddingModel(target)
-    if provider == OLLAMA:
-        from wxo.llm.providers.ollama import OllamaEmbeddingModel
-
-        return OllamaEmbeddingModel(target)
-    build: Callable[[ModelTarget], EmbeddingModel] = _local().build_local_embedding_model
-    return build(target)
+    model: EmbeddingModel = _build(target, 2)
+    return model

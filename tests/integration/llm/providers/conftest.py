@@ -6,9 +6,9 @@ from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
+import wxo.llm.providers.watsonx as watsonx
 from tests.integration.llm.providers.fake_upstream import FakeUpstream, ServerThread
 from wxo.llm.base import ChatModel, EmbeddingModel, ModelTarget
-from wxo.llm.providers import watsonx
 from wxo.llm.providers.factory import build_chat_model, build_embedding_model
 
 

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import types
+from pathlib import Path
 
 import pytest
 
 from tests.integration.llm.providers.cases import make_target
 from tests.integration.llm.providers.conftest import Built
+from wxo.core.config import Settings
 from wxo.core.errors import InvalidInputError
-from wxo.llm.base import ChatModel, EmbeddingModel, ModelTarget
+from wxo.llm.base import ChatModel, EmbeddingModel
+from wxo.llm.local.extractive import ExtractiveChatModel
 from wxo.llm.providers.errors import ProviderConfigError, ProviderNotSupportedError
 from wxo.llm.providers.factory import (
     build_chat_model,
@@ -22,6 +24,7 @@ from wxo.llm.providers.mistral import MistralChatModel, MistralEmbeddingModel
 from wxo.llm.providers.ollama import OllamaChatModel, OllamaEmbeddingModel
 from wxo.llm.providers.openai import OpenAIChatModel, OpenAIEmbeddingModel
 from wxo.llm.providers.watsonx import WatsonxChatModel, WatsonxEmbeddingModel
+from wxo.llm.runtime import ModelRuntime
 
 
 @pytest.mark.parametrize(
@@ -87,29 +90,14 @@ def test_canonical_names() -> None:
     assert canonical_provider("ibm-watsonx") == "watsonx"
 
 
-def test_local_models_come_from_the_local_factory(monkeypatch: pytest.MonkeyPatch) -> None:
-    calls: list[tuple[str, ModelTarget]] = []
-    chat_model, embedder = object(), object()
+def test_built_in_models_are_refused_here_and_built_by_the_runtime(tmp_path: Path) -> None:
+    target = make_target("local", "extractive", api_key=None)
+    for build in (build_chat_model, build_embedding_model):
+        with pytest.raises(ProviderNotSupportedError, match="built-in model"):
+            build(target)
 
-    def build_local_chat_model(target: ModelTarget) -> object:
-        calls.append(("chat", target))
-        return chat_model
-
-    def build_local_embedding_model(target: ModelTarget) -> object:
-        calls.append(("embedding", target))
-        return embedder
-
-    stub = types.ModuleType("wxo.llm.local.factory")
-    vars(stub).update(
-        build_local_chat_model=build_local_chat_model,
-        build_local_embedding_model=build_local_embedding_model,
-    )
-    monkeypatch.setitem(sys.modules, "wxo.llm.local.factory", stub)
-    target = make_target("local", "all-minilm-l6-v2", api_key=None)
-
-    assert build_chat_model(target) is chat_model
-    assert build_embedding_model(target) is embedder
-    assert calls == [("chat", target), ("embedding", target)]
+    runtime = ModelRuntime(Settings(data_dir=tmp_path, _env_file=None))
+    assert isinstance(runtime.chat(target), ExtractiveChatModel)
 
 
 def test_importing_the_factory_imports_no_sdk() -> None:
