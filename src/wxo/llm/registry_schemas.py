@@ -8,7 +8,6 @@ camelCase aliases both accepted), and reads return exactly those keys, secrets r
 
 from __future__ import annotations
 
-import math
 import uuid
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
@@ -21,9 +20,9 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
-    model_validator,
 )
 
+from wxo.core.storable import StorableBody
 from wxo.llm.crypto import redact
 from wxo.llm.models import Model
 
@@ -39,35 +38,6 @@ ModelName = Annotated[
         "`virtual-model/watsonx/ibm/granite-3-8b-instruct` (unique in the tenant)."
     ),
 ]
-
-
-def _unstorable(value: object) -> str | None:
-    """Why PostgreSQL could not store this JSON value (NUL in text, NaN/Infinity), or None."""
-    pending: list[object] = [value]
-    while pending:
-        item = pending.pop()
-        if isinstance(item, str) and "\x00" in item:
-            return "strings may not contain NUL (\\u0000) characters"
-        if isinstance(item, float) and not math.isfinite(item):
-            return "numbers must be finite (no NaN or Infinity)"
-        if isinstance(item, dict):
-            pending.extend(item)
-            pending.extend(item.values())
-        elif isinstance(item, list):
-            pending.extend(item)
-    return None
-
-
-class _Body(BaseModel):
-    """A request body; values PostgreSQL cannot store are refused with 422 rather than 500."""
-
-    @model_validator(mode="before")
-    @classmethod
-    def _storable(cls, data: object) -> object:
-        reason = _unstorable(data)
-        if reason:
-            raise ValueError(reason)
-        return data
 
 
 def _secret(alias: str) -> Any:
@@ -237,7 +207,7 @@ TagsField = Annotated[
 ModelTypeField = Annotated[ModelTypeName, BeforeValidator(lambda v: "chat" if v is None else v)]
 
 
-class ModelCreate(_Body):
+class ModelCreate(StorableBody):
     """Body of `POST /v1/models` and `PUT /v1/models/{id}` (IBM's `VirtualModel`).
 
     Unknown top-level keys are ignored. On `PUT`, every field is replaced; a secret sent as
@@ -254,7 +224,7 @@ class ModelCreate(_Body):
     connection_id: str | None = None
 
 
-class ModelPatch(_Body):
+class ModelPatch(StorableBody):
     """Body of `PATCH /v1/models/{id}`: only the keys sent change.
 
     `provider_config` and `config` are merged key by key (a `null` value removes the key; a

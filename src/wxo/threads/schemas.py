@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -14,9 +13,9 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
-    model_validator,
 )
 
+from wxo.core.storable import StorableBody
 from wxo.threads.models import Message, MessageRole, Thread, ThreadStatus
 
 
@@ -37,45 +36,6 @@ def _null_as_empty_list(value: object) -> object:
 
 def _null_as_empty_dict(value: object) -> object:
     return {} if value is None else value
-
-
-MAX_JSON_DEPTH = 64
-"""Deepest nesting accepted in a body (the response serializer stops at about 250 levels)."""
-
-
-def _unstorable(value: object) -> str | None:
-    """Why this JSON value could not be stored and returned, or None.
-
-    PostgreSQL refuses NUL characters in text and NaN/Infinity in JSON; very deep nesting could
-    not be serialized back. Iterative, so deep input cannot exhaust the recursion limit.
-    """
-    pending: list[tuple[object, int]] = [(value, 0)]
-    while pending:
-        item, depth = pending.pop()
-        if isinstance(item, str) and "\x00" in item:
-            return "strings may not contain NUL (\\u0000) characters"
-        if isinstance(item, float) and not math.isfinite(item):
-            return "numbers must be finite (no NaN or Infinity)"
-        if isinstance(item, dict | list) and depth >= MAX_JSON_DEPTH:
-            return f"objects and arrays may be nested at most {MAX_JSON_DEPTH} levels deep"
-        if isinstance(item, dict):
-            pending.extend((k, depth + 1) for k in item)
-            pending.extend((v, depth + 1) for v in item.values())
-        elif isinstance(item, list):
-            pending.extend((v, depth + 1) for v in item)
-    return None
-
-
-class _Body(BaseModel):
-    """A request body. Values PostgreSQL cannot store are refused with 422 rather than 500."""
-
-    @model_validator(mode="before")
-    @classmethod
-    def _storable(cls, data: object) -> object:
-        reason = _unstorable(data)
-        if reason:
-            raise ValueError(reason)
-        return data
 
 
 def _null_as_default_title(value: object) -> object:
@@ -158,7 +118,7 @@ ParentMessageField = Annotated[
 ]
 
 
-class ThreadCreate(_Body):
+class ThreadCreate(StorableBody):
     """Body of `POST /v1/threads` (`CreateThread`). Unknown keys are ignored."""
 
     assistant_id: uuid.UUID | None = None
@@ -169,7 +129,7 @@ class ThreadCreate(_Body):
     context: dict[str, Any] | None = Field(default=None, description="Free-form context object.")
 
 
-class ThreadUpdate(_Body):
+class ThreadUpdate(StorableBody):
     """Body of `PATCH /v1/threads/{thread_id}` (`PatchThread`): only the keys sent change.
 
     `title`, `status` and `updated_at` may be omitted but not sent as `null`; `null` clears the
@@ -246,7 +206,7 @@ class ThreadRead(BaseModel):
         )
 
 
-class MessageCreate(_Body):
+class MessageCreate(StorableBody):
     """Body of `POST /v1/threads/{thread_id}/messages` (`CreateMessage`). Unknown keys are ignored."""
 
     role: MessageRole
@@ -261,7 +221,7 @@ class MessageCreate(_Body):
     message_state: dict[str, Any] | None = None
 
 
-class MessageUpdate(_Body):
+class MessageUpdate(StorableBody):
     """Body of `PATCH /v1/threads/{thread_id}/messages/{message_id}`: only the keys sent change.
 
     `role` and `content` may be omitted but not sent as `null`; `null` clears `parent_message_id`,

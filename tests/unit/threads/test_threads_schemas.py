@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
+from wxo.core.storable import MAX_JSON_DEPTH
 from wxo.threads.models import MessageRole, ThreadStatus
 from wxo.threads.schemas import (
-    MAX_JSON_DEPTH,
     ContentItem,
     MessageCreate,
     MessageUpdate,
