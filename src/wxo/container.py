@@ -7,11 +7,14 @@ from dataclasses import dataclass
 import redis.asyncio as aioredis
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from wxo.blobs.base import BlobStore
+from wxo.blobs.filesystem import FilesystemBlobStore
 from wxo.core.config import Settings
 from wxo.core.db import create_engine, create_sessionmaker
 from wxo.llm.runtime import ModelRuntime
 from wxo.queue.base import Queue
 from wxo.queue.celery_app import CeleryQueue, create_celery
+from wxo.usage.recorder import UsageRecorder
 
 
 @dataclass
@@ -24,9 +27,12 @@ class Container:
     redis: aioredis.Redis
     queue: Queue
     models: ModelRuntime
+    usage: UsageRecorder
+    blobs: BlobStore
 
     async def close(self) -> None:
-        """Release pools and connections."""
+        """Write pending usage, release pools and connections."""
+        await self.usage.aclose()
         await self.models.aclose()
         await self.redis.aclose()
         await self.engine.dispose()
@@ -42,11 +48,14 @@ def build_container(settings: Settings) -> Container:
         max_overflow=settings.database.max_overflow,
         echo=settings.database.echo,
     )
+    sessionmaker = create_sessionmaker(engine)
     return Container(
         settings=settings,
         engine=engine,
-        sessionmaker=create_sessionmaker(engine),
+        sessionmaker=sessionmaker,
         redis=aioredis.from_url(redis_url),
         queue=CeleryQueue(create_celery(redis_url)),
         models=ModelRuntime(settings),
+        usage=UsageRecorder(sessionmaker, settings.llm.usage_flush_seconds),
+        blobs=FilesystemBlobStore(settings.data_dir / "blobs"),
     )

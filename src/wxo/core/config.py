@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 from functools import lru_cache
 from pathlib import Path
@@ -17,8 +18,10 @@ class DatabaseSettings(BaseModel):
     """PostgreSQL. Without `url` an embedded server is started under the data directory."""
 
     url: str | None = None
-    pool_size: int = 32
-    max_overflow: int = 16
+    # Per process: the default two API processes, the worker and admin commands stay well under
+    # PostgreSQL's default max_connections (100).
+    pool_size: int = 20
+    max_overflow: int = 10
     echo: bool = False
 
     @property
@@ -52,6 +55,11 @@ class LLMSettings(BaseModel):
     retry_max_delay: float = 8.0
     max_embedding_inputs: int = 2048
     local_threads: int | None = None
+    # Resolved models (registry row + decrypted secrets) are reused this long; registry writes
+    # in the same process forget them at once, other processes see changes within this time.
+    resolve_cache_seconds: float = 5.0
+    # Usage counters are written in batches at most this often (reads flush first).
+    usage_flush_seconds: float = 1.0
 
 
 class ServerSettings(BaseModel):
@@ -60,7 +68,23 @@ class ServerSettings(BaseModel):
     host: str = "127.0.0.1"
     port: int = 4321
     max_body_bytes: int = 10 * 1024 * 1024
-    workers: int = 1
+    # API processes: one per core, at most two by default (measured in bench/threads.py: the
+    # second process nearly doubles throughput on two cores; more only add memory).
+    workers: int = Field(default_factory=lambda: max(1, min(os.cpu_count() or 1, 2)))
+
+
+class DocumentSettings(BaseModel):
+    """Document Store limits and the extraction backend."""
+
+    # Largest accepted file (upload, text or fetched URL): larger ones are refused with 413.
+    max_file_bytes: int = 100 * 1024 * 1024
+    # Largest multipart request of `POST /document-collections/{id}/documents` (many files).
+    max_batch_bytes: int = 512 * 1024 * 1024
+    # `module:function` with the signature of `wxo.extraction.service.extract`.
+    extractor: str = "wxo.extraction.service:extract"
+    # Celery retries of a stage after a transient failure (exponential back-off, capped).
+    max_retries: int = 5
+    retry_backoff_max: int = 300
 
 
 class Settings(BaseSettings):
@@ -78,6 +102,7 @@ class Settings(BaseSettings):
     auth: AuthSettings = Field(default_factory=AuthSettings)
     server: ServerSettings = Field(default_factory=ServerSettings)
     llm: LLMSettings = Field(default_factory=LLMSettings)
+    documents: DocumentSettings = Field(default_factory=DocumentSettings)
     # Convenience aliases documented in the README: WXO_DATABASE_URL and WXO_REDIS_URL.
     database_url: str | None = None
     redis_url: str | None = None

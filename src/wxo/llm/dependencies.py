@@ -16,7 +16,7 @@ async def get_proxy_context(container: ContainerDep, principal: CurrentTenant) -
         tenant_id=principal.tenant_id,
         key=container.settings.signing_key(),
         runtime=container.models,
-        sessionmaker=container.sessionmaker,
+        usage=container.usage,
         settings=container.settings.llm,
     )
 

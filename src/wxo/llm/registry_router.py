@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, status
 
-from wxo.api.deps import CurrentTenant, SessionDep, SettingsDep
+from wxo.api.deps import ContainerDep, CurrentTenant, SessionDep, SettingsDep
 from wxo.llm import registry
 from wxo.llm.models import Model
 from wxo.llm.registry_schemas import (
@@ -69,10 +69,15 @@ async def list_embedding_catalog(session: SessionDep, principal: CurrentTenant) 
     responses=_WRITE_ERRORS,
 )
 async def create_model(
-    session: SessionDep, principal: CurrentTenant, settings: SettingsDep, body: ModelCreate
+    session: SessionDep,
+    container: ContainerDep,
+    principal: CurrentTenant,
+    settings: SettingsDep,
+    body: ModelCreate,
 ) -> ModelRead:
     """Register a virtual model (IBM's `VirtualModel`); secrets are stored encrypted."""
     model = await registry.create_model(session, principal, body, key=settings.signing_key())
+    container.models.resolutions.forget(model.tenant_id)  # e.g. a new tenant default
     return ModelRead.of(model)
 
 
@@ -101,24 +106,37 @@ async def get_model(model: OwnedModel) -> ModelRead:
 
 @router.put("/{model_id}", response_model=ModelRead, responses={**_NOT_FOUND, **_WRITE_ERRORS})
 async def replace_model(
-    session: SessionDep, settings: SettingsDep, model: OwnedModel, body: ModelCreate
+    session: SessionDep,
+    container: ContainerDep,
+    settings: SettingsDep,
+    model: OwnedModel,
+    body: ModelCreate,
 ) -> ModelRead:
     """Replace a virtual model; a secret sent as `********` keeps the stored one."""
     updated = await registry.replace_model(session, model, body, key=settings.signing_key())
+    container.models.resolutions.forget(model.tenant_id)
     return ModelRead.of(updated)
 
 
 @router.patch("/{model_id}", response_model=ModelRead, responses={**_NOT_FOUND, **_WRITE_ERRORS})
 async def patch_model(
-    session: SessionDep, settings: SettingsDep, model: OwnedModel, body: ModelPatch
+    session: SessionDep,
+    container: ContainerDep,
+    settings: SettingsDep,
+    model: OwnedModel,
+    body: ModelPatch,
 ) -> ModelRead:
     """Update the fields sent; `config` and `provider_config` merge key by key."""
     updated = await registry.patch_model(session, model, body, key=settings.signing_key())
+    container.models.resolutions.forget(model.tenant_id)
     return ModelRead.of(updated)
 
 
 @router.delete("/{model_id}", response_model=ModelDeleted, responses=_NOT_FOUND)
-async def delete_model(session: SessionDep, model: OwnedModel) -> ModelDeleted:
+async def delete_model(
+    session: SessionDep, container: ContainerDep, model: OwnedModel
+) -> ModelDeleted:
     """Delete a virtual model for good: 200 `{"id", "deleted": true}`."""
     await registry.delete_model(session, model)
+    container.models.resolutions.forget(model.tenant_id)
     return ModelDeleted(id=model.id)

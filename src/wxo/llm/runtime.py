@@ -12,6 +12,7 @@ from pydantic import SecretStr
 from wxo.core.config import Settings
 from wxo.llm.base import ChatModel, EmbeddingModel, ModelTarget
 from wxo.llm.local.factory import LocalModels
+from wxo.llm.resolution import ResolutionCache
 
 _MAX_CACHED = 64
 
@@ -51,6 +52,7 @@ class ModelRuntime:
         """Local models keep derived files under `data_dir/models`."""
         self.local = LocalModels(settings.data_dir / "models", settings.llm.local_threads)
         self._default_timeout = settings.llm.request_timeout
+        self.resolutions = ResolutionCache(settings.llm.resolve_cache_seconds)
         self._cache: OrderedDict[str, ChatModel | EmbeddingModel] = OrderedDict()
         # An evicted adapter may still serve a call in flight: it is closed a while later.
         self._closing: set[asyncio.Task[None]] = set()

@@ -17,7 +17,7 @@ from functools import partial
 from typing import Literal, TypeVar
 
 import anyio
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from wxo.core.config import LLMSettings
 from wxo.core.errors import AppError, InvalidInputError
@@ -32,7 +32,7 @@ from wxo.llm.base import (
     Usage,
 )
 from wxo.llm.runtime import ModelRuntime
-from wxo.usage import service as usage_service
+from wxo.usage.recorder import UsageRecorder
 
 T = TypeVar("T")
 
@@ -54,7 +54,7 @@ class ProxyContext:
     tenant_id: uuid.UUID
     key: str
     runtime: ModelRuntime
-    sessionmaker: async_sessionmaker[AsyncSession]
+    usage: UsageRecorder
     settings: LLMSettings
 
 
@@ -81,17 +81,22 @@ async def resolve_candidates(
     name: str | None,
     kind: Literal["chat", "embedding"],
 ) -> list[ModelTarget]:
-    """The model and its fallbacks, resolved while a session is at hand.
+    """The model and its fallbacks, resolved now or recently (see `ResolutionCache`).
 
     Raises:
         NotFoundError: the model (or the tenant default) does not exist.
     """
+    cache = ctx.runtime.resolutions
+    cached = cache.get(ctx.tenant_id, name or "", kind)
+    if cached is not None:
+        return cached
     primary = await registry.resolve(session, ctx.tenant_id, name, kind=kind, key=ctx.key)
     candidates = [primary]
     for fallback in primary.fallbacks:
         candidates.append(
             await registry.resolve(session, ctx.tenant_id, fallback, kind=kind, key=ctx.key)
         )
+    cache.put(ctx.tenant_id, name or "", kind, candidates)
     return candidates
 
 
@@ -102,11 +107,8 @@ def _apply_defaults(target: ModelTarget, request: ChatRequest) -> ChatRequest:
     return request.model_copy(update={"params": type(request.params).model_validate(merged)})
 
 
-async def _account(
-    ctx: ProxyContext, model: str, usage: Usage, started: float, *, error: bool
-) -> None:
-    await usage_service.record(
-        ctx.sessionmaker,
+def _account(ctx: ProxyContext, model: str, usage: Usage, started: float, *, error: bool) -> None:
+    ctx.usage.add(
         tenant_id=ctx.tenant_id,
         model=model,
         prompt_tokens=usage.prompt_tokens,
@@ -131,7 +133,7 @@ async def _first_success(
         try:
             result = await _with_retries(ctx.settings, partial(call, target))
         except AppError as exc:
-            await _account(ctx, target.name, Usage(), started, error=True)
+            _account(ctx, target.name, Usage(), started, error=True)
             if not _retryable(exc):
                 raise
             last_error = exc
@@ -153,7 +155,7 @@ async def chat(
         return await ctx.runtime.chat(target).complete(_apply_defaults(target, request))
 
     target, result, started = await _first_success(ctx, candidates, call)
-    await _account(ctx, target.name, result.usage, started, error=False)
+    _account(ctx, target.name, result.usage, started, error=False)
     return result.model_copy(update={"model": target.name})
 
 
@@ -220,7 +222,7 @@ async def _accounted(
         # is closed and the usage recorded all the same.
         with anyio.move_on_after(_CLEANUP_SECONDS, shield=True):
             await _close(iterator)
-            await _account(ctx, model, usage, started, error=error)
+            _account(ctx, model, usage, started, error=error)
 
 
 async def embed(
@@ -241,7 +243,5 @@ async def embed(
         return await ctx.runtime.embedding(target).embed(texts)
 
     target, result, started = await _first_success(ctx, candidates, call)
-    await _account(
-        ctx, target.name, Usage(prompt_tokens=result.prompt_tokens), started, error=False
-    )
+    _account(ctx, target.name, Usage(prompt_tokens=result.prompt_tokens), started, error=False)
     return target.name, result

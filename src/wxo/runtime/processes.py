@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import os
 import signal
 import subprocess
 from collections.abc import Callable
@@ -22,6 +23,16 @@ def _die_with_parent() -> Callable[[], None] | None:
         libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
 
     return hook
+
+
+def die_with_parent() -> None:
+    """Ask Linux to SIGTERM this process when its parent dies (for children we do not exec)."""
+    parent = os.getppid()
+    hook = _die_with_parent()
+    if hook is not None:
+        hook()
+    if os.getppid() != parent:  # the parent died before the request took effect
+        os.kill(os.getpid(), signal.SIGTERM)
 
 
 def spawn(args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:

@@ -6,18 +6,44 @@ start of a transaction) lets later statements of one transaction record later ti
 
 from __future__ import annotations
 
+import functools
+import json
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, delete, func, insert, select, update
+from sqlalchemy import (
+    Boolean,
+    ColumnElement,
+    Integer,
+    ScalarSelect,
+    Text,
+    Uuid,
+    bindparam,
+    case,
+    cast,
+    delete,
+    exists,
+    false,
+    func,
+    insert,
+    literal_column,
+    null,
+    or_,
+    select,
+    true,
+    update,
+)
+from sqlalchemy.dialects.postgresql import JSON, JSONB, aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from wxo.core.db import Precompiled, execute_precompiled, precompile
 from wxo.threads.models import Message, Thread
 
 # Rows always overwrite objects already in the session, so a long-lived session never sees
-# stale values (e.g. `thread.updated_at` after a Core UPDATE by `allocate_message_seq`).
+# stale values (e.g. `thread.updated_at` after a message was appended by another statement).
 _REFRESH = {"populate_existing": True}
 
 
@@ -107,43 +133,106 @@ async def soft_delete_thread(
     )
 
 
-async def allocate_message_seq(
-    session: AsyncSession, *, tenant_id: uuid.UUID, thread_id: uuid.UUID, agent_message: bool
-) -> tuple[int, datetime] | None:
-    """Reserve the next `seq` of a live thread and mark its activity; None if there is no thread.
+_JSON_COLUMNS = (
+    "content",
+    "mentions",
+    "document_ids",
+    "additional_properties",
+    "context",
+    "step_history",
+    "message_state",
+)
+_PLAIN_COLUMNS = ("role", "parent_message_id", "assistant_id", "created_by", "created_by_username")
 
-    The row lock taken here is held until commit, so concurrent appends to one thread queue up
-    and get consecutive `seq`s. `clock_timestamp()` is evaluated once the lock is granted, so
-    times follow `seq` order. Returns the `seq` and that time, which the new message carries
-    too (and, for an agent message, `last_agent_message_at`).
+
+@functools.cache
+def _append_statement() -> Precompiled:
+    """The statement of `append_message_json`.
+
+    Parameters: `id`, `tenant_id`, `thread_id`, `agent`, the plain columns, and the JSON columns
+    as JSON text. One statement: a CTE bumps the live thread's `message_count` (its row lock
+    orders concurrent appends and the new count is the `seq`) and activity times; the insert
+    takes `seq` and time from it. Times are `greatest(statement_timestamp(), updated_at)`:
+    evaluated on the locked row, so they never go backwards along `seq`, and the message, the
+    thread's `updated_at` and (for `assistant` messages) `last_agent_message_at` are equal.
     """
-    stmt = (
-        update(Thread)
-        .where(*_live_thread(tenant_id, thread_id))
-        .values(message_count=Thread.message_count + 1, updated_at=func.clock_timestamp())
-        .returning(Thread.message_count, Thread.updated_at)
-        .execution_options(synchronize_session=False)
+    tenant_id = bindparam("tenant_id", type_=Uuid)
+    thread_id = bindparam("thread_id", type_=Uuid)
+    parent_id = bindparam("parent_message_id", type_=Uuid)
+    parent_ok = or_(
+        parent_id.is_(None),
+        exists().where(
+            Message.id == parent_id, Message.thread_id == thread_id, Message.tenant_id == tenant_id
+        ),
     )
-    row = (await session.execute(stmt)).one_or_none()
-    if row is None:
-        return None
-    seq, at = int(row[0]), row[1]
-    if agent_message:
-        # A second statement so that the time is exactly `updated_at`: two `clock_timestamp()`
-        # calls in one SET list would differ. The row is already locked by this transaction.
-        await session.execute(
-            update(Thread)
-            .where(Thread.id == thread_id, Thread.tenant_id == tenant_id)
-            .values(last_agent_message_at=at)
-            .execution_options(synchronize_session=False)
+    at = func.greatest(func.statement_timestamp(), Thread.updated_at)
+    bumped = (
+        update(Thread)
+        .where(
+            Thread.id == thread_id,
+            Thread.tenant_id == tenant_id,
+            Thread.deleted_at.is_(None),
+            parent_ok,
         )
-    return seq, at
+        .values(
+            message_count=Thread.message_count + literal_column("1", Integer),
+            updated_at=at,
+            last_agent_message_at=case(
+                (bindparam("agent", type_=Boolean), at), else_=Thread.last_agent_message_at
+            ),
+        )
+        .returning(Thread.message_count, Thread.updated_at)
+        .cte("bumped")
+    )
+    table = Message.__table__
+    plain = {
+        name: bindparam(name, type_=table.c[name].type)
+        if name != "parent_message_id"
+        else parent_id
+        for name in _PLAIN_COLUMNS
+    }
+    columns: dict[str, Any] = {
+        "id": bindparam("id", type_=Uuid),
+        "tenant_id": tenant_id,
+        "thread_id": thread_id,
+        "seq": bumped.c.message_count,
+        **plain,
+        **{name: cast(bindparam(name, type_=Text), JSONB) for name in _JSON_COLUMNS},
+        "created_at": bumped.c.updated_at,
+        "updated_at": bumped.c.updated_at,
+    }
+    statement = (
+        insert(Message)
+        .from_select(list(columns), select(*columns.values()))
+        .returning(cast(_message_json(table.c), Text))
+        .add_cte(bumped)
+    )
+    return precompile(statement)
 
 
-async def insert_message(session: AsyncSession, *, values: dict[str, Any]) -> Message:
-    """Add a message with `values` (column name → value, including `seq` and times)."""
-    stmt = insert(Message).values(id=uuid.uuid4(), **values).returning(Message)
-    return (await session.scalars(stmt, execution_options=_REFRESH)).one()
+async def append_message_json(
+    session: AsyncSession,
+    *,
+    tenant_id: uuid.UUID,
+    thread_id: uuid.UUID,
+    agent_message: bool,
+    values: dict[str, Any],
+) -> str | None:
+    """Append a message to a live thread; its `MessageRead` JSON, or None.
+
+    `values` holds every column of `_PLAIN_COLUMNS` and `_JSON_COLUMNS` (JSON ones as Python
+    values). None when there is no live thread, or `parent_message_id` is not in it.
+    """
+    params: dict[str, Any] = {
+        "id": uuid.uuid4(),
+        "tenant_id": tenant_id,
+        "thread_id": thread_id,
+        "agent": agent_message,
+        **{name: values[name] for name in _PLAIN_COLUMNS},
+        **{name: json.dumps(values[name]) for name in _JSON_COLUMNS},
+    }
+    rows = await execute_precompiled(session, _append_statement(), params)
+    return str(rows[0][0]) if rows else None
 
 
 async def get_message(
@@ -163,31 +252,148 @@ async def message_seq(
     return None if seq is None else int(seq)
 
 
-async def list_messages(
+@dataclass(frozen=True)
+class MessagePage:
+    """A page of messages already rendered as a JSON array, and what the page's query found."""
+
+    thread_found: bool
+    after_found: bool
+    before_found: bool
+    json: str
+
+
+def _sql(text: str) -> ColumnElement[str]:
+    """A constant string written into the SQL (not a parameter), e.g. a JSON key."""
+    if "'" in text:
+        raise ValueError(f"not a plain constant: {text!r}")
+    return literal_column(f"'{text}'", Text)
+
+
+def utc_json(column: ColumnElement[datetime]) -> ColumnElement[str]:
+    """A timestamp as pydantic renders it in UTC: `...T05:31:56.123456Z`, or `...T05:31:56Z`."""
+    utc = func.timezone(_sql("UTC"), column)
+    fraction = case(
+        (func.date_trunc(_sql("second"), utc) == utc, _sql("")),
+        else_=func.to_char(utc, _sql(".US")),
+    )
+    return func.to_char(utc, _sql('YYYY-MM-DD"T"HH24:MI:SS')).concat(fraction).concat(_sql("Z"))
+
+
+def _message_json(row: Any) -> ColumnElement[Any]:
+    """The `MessageRead` shape of a message row, built by PostgreSQL."""
+    return func.json_build_object(
+        _sql("id"), row.id,
+        _sql("tenant_id"), row.tenant_id,
+        _sql("thread_id"), row.thread_id,
+        _sql("role"), row.role,
+        _sql("content"), row.content,
+        _sql("mentions"), row.mentions,
+        _sql("document_ids"), row.document_ids,
+        _sql("parent_message_id"), row.parent_message_id,
+        _sql("additional_properties"), row.additional_properties,
+        _sql("context"), row.context,
+        _sql("step_history"), row.step_history,
+        _sql("message_state"), row.message_state,
+        _sql("assistant"), case(
+            (row.assistant_id.is_(None), null()),
+            else_=func.json_build_object(
+                _sql("assistant_id"), row.assistant_id,
+                _sql("assistant_name"), null(),
+                _sql("is_default"), false(),
+            ),
+        ),
+        _sql("created_by"), row.created_by,
+        _sql("created_by_username"), row.created_by_username,
+        _sql("created_on"), utc_json(row.created_at),
+        _sql("updated_at"), utc_json(row.updated_at),
+    )  # fmt: skip
+
+
+@functools.cache
+def _message_page_statement(
+    *, after: bool, before: bool, newest_first: bool, limited: bool
+) -> Precompiled:
+    """The statement of `list_messages_json` for one combination of cursors and order.
+
+    Parameters: `tenant_id`, `thread_id`, and `after`, `before`, `limit` when used.
+    """
+    tenant_id = bindparam("tenant_id", type_=Uuid)
+    thread_id = bindparam("thread_id", type_=Uuid)
+    thread_live = exists().where(
+        Thread.id == thread_id, Thread.tenant_id == tenant_id, Thread.deleted_at.is_(None)
+    )
+
+    def cursor_seq(name: str) -> ScalarSelect[int]:
+        lookup = select(Message.seq).where(
+            Message.id == bindparam(name, type_=Uuid),
+            Message.thread_id == thread_id,
+            Message.tenant_id == tenant_id,
+        )
+        return lookup.scalar_subquery()
+
+    page = select(Message).where(
+        Message.thread_id == thread_id, Message.tenant_id == tenant_id, thread_live
+    )
+    if after:
+        page = page.where(Message.seq > cursor_seq("after"))
+    if before:
+        page = page.where(Message.seq < cursor_seq("before"))
+    page = page.order_by(Message.seq.desc() if newest_first else Message.seq)
+    if limited:
+        page = page.limit(bindparam("limit", type_=Integer))
+    rows = page.subquery("page")
+    body = select(
+        func.coalesce(
+            func.json_agg(aggregate_order_by(_message_json(rows.c), rows.c.seq)),
+            cast(_sql("[]"), JSON),
+        )
+    ).scalar_subquery()
+    return precompile(
+        select(
+            thread_live,
+            cursor_seq("after").is_not(None) if after else true(),
+            cursor_seq("before").is_not(None) if before else true(),
+            cast(body, Text),
+        )
+    )
+
+
+async def list_messages_json(
     session: AsyncSession,
     *,
     tenant_id: uuid.UUID,
     thread_id: uuid.UUID,
-    after_seq: int | None,
-    before_seq: int | None,
+    after: uuid.UUID | None,
+    before: uuid.UUID | None,
     limit: int | None,
     latest: bool = False,
-) -> list[Message]:
+) -> MessagePage:
     """Up to `limit` (None: all) messages oldest first, keyset-paged on `(thread_id, seq)`.
 
-    With `before_seq` or `latest`, the `limit` messages just before `before_seq` (or the end) are
-    returned, still oldest first; otherwise the first `limit` after `after_seq` (or the start).
+    With `before` or `latest`, the `limit` messages just before `before` (or the end) are
+    returned, still oldest first; otherwise the first `limit` after `after` (or the start).
+    The cursors are message ids. One precompiled statement, one round trip, rendered as JSON:
+    the thread check, both cursor lookups, the page and its rendering all happen in PostgreSQL;
+    this is the hottest read of the API (a chat client polls it), and building 50 ORM objects
+    and 50 response models costs several times what the query does.
     """
-    stmt = select(Message).where(Message.thread_id == thread_id, Message.tenant_id == tenant_id)
-    if after_seq is not None:
-        stmt = stmt.where(Message.seq > after_seq)
-    if before_seq is None and not latest:
-        stmt = stmt.order_by(Message.seq).limit(limit)
-        return list((await session.scalars(stmt, execution_options=_REFRESH)).all())
-    if before_seq is not None:
-        stmt = stmt.where(Message.seq < before_seq)
-    stmt = stmt.order_by(Message.seq.desc()).limit(limit)
-    return list(reversed((await session.scalars(stmt, execution_options=_REFRESH)).all()))
+    statement = _message_page_statement(
+        after=after is not None,
+        before=before is not None,
+        newest_first=before is not None or latest,
+        limited=limit is not None,
+    )
+    params: dict[str, Any] = {
+        "tenant_id": tenant_id,
+        "thread_id": thread_id,
+        "after": after,
+        "before": before,
+    }
+    if limit is not None:
+        params["limit"] = limit
+    rows = await execute_precompiled(session, statement, params, read=True)
+    found, after_found, before_found, text = tuple(rows[0])
+    return MessagePage(bool(found), bool(after_found), bool(before_found), str(text))
 
 
 async def update_message(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Query, status
+from fastapi import APIRouter, Body, Query, Response, status
 
 from wxo.api.deps import CurrentTenant, SessionDep
 from wxo.threads import service
@@ -100,10 +100,13 @@ async def delete_thread(
 )
 async def create_message(
     session: SessionDep, principal: CurrentTenant, thread_id: ThreadIdPath, body: MessageCreate
-) -> MessageRead:
+) -> Response:
     """Append a message to a thread (`content` may be a string or an array of content items)."""
     message = await service.append_message(session, principal, thread_id, body)
-    return MessageRead.of(message)
+    # Rendered by PostgreSQL in the `MessageRead` shape (tests compare it with the model's).
+    return Response(
+        content=message, status_code=status.HTTP_201_CREATED, media_type="application/json"
+    )
 
 
 @router.get(
@@ -113,7 +116,8 @@ async def create_message(
 )
 async def list_messages(
     session: SessionDep,
-    thread: OwnedThread,
+    principal: CurrentTenant,
+    thread_id: ThreadIdPath,
     limit: Annotated[
         int | None,
         Query(
@@ -134,12 +138,13 @@ async def list_messages(
         uuid.UUID | None,
         Query(description="A message id: return the `limit` messages just before it."),
     ] = None,
-) -> list[MessageRead]:
+) -> Response:
     """List a thread's messages, oldest first (bare array)."""
-    messages = await service.list_messages(
-        session, thread, after=after, before=before, limit=limit, latest=latest
+    body = await service.list_messages(
+        session, principal, thread_id, after=after, before=before, limit=limit, latest=latest
     )
-    return [MessageRead.of(m) for m in messages]
+    # Rendered by PostgreSQL in the `MessageRead` shape (tests compare it with the model's).
+    return Response(content=body, media_type="application/json")
 
 
 @router.get("/{thread_id}/messages/{message_id}", response_model=MessageRead, responses=_NOT_FOUND)

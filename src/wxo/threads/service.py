@@ -168,84 +168,77 @@ async def _check_parent(
 
 async def append_message(
     session: AsyncSession, principal: TenantPrincipal, thread_id: uuid.UUID, data: MessageCreate
-) -> Message:
-    """Add a message at the end of a thread, in one transaction.
+) -> str:
+    """Add a message at the end of a thread; its `MessageRead` JSON.
 
-    The thread row is updated first (`message_count + 1`, `updated_at`, and for `assistant`
-    messages `last_agent_message_at`); its lock orders concurrent appends, and the new count is
-    the message's `seq`.
+    One statement updates the thread (`message_count + 1`, `updated_at`, and for `assistant`
+    messages `last_agent_message_at`; its row lock orders concurrent appends, the new count is
+    the message's `seq`) and inserts the message.
 
     Raises:
         ThreadNotFoundError: no live thread with this id in the caller's tenant.
         InvalidParentMessageError: `parent_message_id` is not a message of this thread.
     """
     tenant_id = principal.tenant_id
-    if data.parent_message_id is not None:
-        await _check_parent(
-            session, tenant_id=tenant_id, thread_id=thread_id, parent_id=data.parent_message_id
-        )
-    allocated = await repository.allocate_message_seq(
+    values = _message_columns(data.model_dump())
+    appended = await repository.append_message_json(
         session,
         tenant_id=tenant_id,
         thread_id=thread_id,
         agent_message=data.role == MessageRole.ASSISTANT,
-    )
-    if allocated is None:
-        raise _thread_not_found()
-    seq, at = allocated
-    values = _message_columns(data.model_dump())
-    message = await repository.insert_message(
-        session,
         values={
             **values,
-            "tenant_id": tenant_id,
-            "thread_id": thread_id,
-            "seq": seq,
             "created_by": principal.user_id,
             "created_by_username": principal.username or None,
-            "created_at": at,
-            "updated_at": at,
         },
     )
+    if appended is None:
+        if data.parent_message_id is not None:
+            await _check_parent(
+                session, tenant_id=tenant_id, thread_id=thread_id, parent_id=data.parent_message_id
+            )
+        raise _thread_not_found()
     await session.commit()
-    return message
+    return appended
 
 
 async def list_messages(
     session: AsyncSession,
-    thread: Thread,
+    principal: TenantPrincipal,
+    thread_id: uuid.UUID,
     *,
     after: uuid.UUID | None = None,
     before: uuid.UUID | None = None,
     limit: int | None = None,
     latest: bool = False,
-) -> list[Message]:
-    """Messages oldest first; `after`/`before` are message ids (keyset cursors).
+) -> str:
+    """Messages oldest first, as a JSON array of `MessageRead`; `after`/`before` are message ids.
 
     Without `limit` every message (between the cursors) is returned; with `latest`, the last
     `limit` ones.
 
     Raises:
+        ThreadNotFoundError: no live thread with this id in the caller's tenant.
         InvalidCursorError: a cursor is not a message of this thread.
     """
-    seqs: dict[str, int | None] = {"after": None, "before": None}
-    for name, cursor in (("after", after), ("before", before)):
-        if cursor is None:
-            continue
-        seqs[name] = await repository.message_seq(
-            session, tenant_id=thread.tenant_id, thread_id=thread.id, message_id=cursor
-        )
-        if seqs[name] is None:
-            raise InvalidCursorError(f"'{name}' names no message of this thread: {cursor}")
-    return await repository.list_messages(
+    page = await repository.list_messages_json(
         session,
-        tenant_id=thread.tenant_id,
-        thread_id=thread.id,
-        after_seq=seqs["after"],
-        before_seq=seqs["before"],
+        tenant_id=principal.tenant_id,
+        thread_id=thread_id,
+        after=after,
+        before=before,
         limit=limit,
         latest=latest,
     )
+    if not page.thread_found:
+        raise _thread_not_found()
+    for name, cursor, found in (
+        ("after", after, page.after_found),
+        ("before", before, page.before_found),
+    ):
+        if not found:
+            raise InvalidCursorError(f"'{name}' names no message of this thread: {cursor}")
+    return page.json
 
 
 async def get_message(session: AsyncSession, thread: Thread, message_id: uuid.UUID) -> Message:

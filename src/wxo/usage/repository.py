@@ -19,17 +19,18 @@ async def add(
     tenant_id: uuid.UUID,
     model: str,
     day: date,
+    requests: int,
     errors: int,
     prompt_tokens: int,
     completion_tokens: int,
     latency_ms: int,
 ) -> None:
-    """Add one call to the day's counters (an upsert, safe under concurrency)."""
+    """Add `requests` calls to the day's counters (an upsert, safe under concurrency)."""
     stmt = pg_insert(ModelUsage).values(
         tenant_id=tenant_id,
         model=model,
         day=day,
-        requests=1,
+        requests=requests,
         errors=errors,
         prompt_tokens=prompt_tokens,
         completion_tokens=completion_tokens,

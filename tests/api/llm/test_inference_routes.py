@@ -181,6 +181,7 @@ async def test_usage_is_recorded_per_tenant_and_model(
     )
     assert sse_events(streamed.text)[-1] == "[DONE]"
 
+    await container.usage.flush()  # counts are written in batches
     async with container.sessionmaker() as session:
         row = (
             await session.execute(

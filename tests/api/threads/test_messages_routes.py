@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tests.conftest import TenantUser
@@ -375,6 +375,32 @@ async def test_list_messages_is_a_bare_array_oldest_first(
         )
     ).scalars()
     assert list(seqs) == [1, 2, 3]
+
+
+async def test_list_messages_renders_times_as_get_does(
+    client: httpx.AsyncClient, session: AsyncSession, tenant_a: TenantUser
+) -> None:
+    # The list is rendered by PostgreSQL, a single message by pydantic: times must agree,
+    # including whole seconds (pydantic then omits the fraction).
+    thread_id = await create_thread(client, tenant_a)
+    created = await post_message(client, tenant_a, thread_id, content="on the second")
+    whole = datetime(2030, 1, 2, 3, 4, 5, tzinfo=UTC)
+    fraction = datetime(2030, 1, 2, 3, 4, 5, 120, tzinfo=UTC)
+    await session.execute(
+        update(Message)
+        .where(Message.id == uuid.UUID(created["id"]))
+        .values(created_at=whole, updated_at=fraction)
+    )
+    await session.commit()
+
+    fetched = await client.get(
+        f"/v1/threads/{thread_id}/messages/{created['id']}", headers=tenant_a.headers
+    )
+    listed = await list_messages(client, tenant_a, thread_id)
+
+    assert fetched.json()["created_on"] == "2030-01-02T03:04:05Z"
+    assert fetched.json()["updated_at"] == "2030-01-02T03:04:05.000120Z"
+    assert listed == [fetched.json()]
 
 
 async def test_list_messages_of_an_empty_thread_is_empty(

@@ -1,0 +1,58 @@
+"""A short-lived per-process cache of resolved models (registry lookup + decrypted secrets)."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections import OrderedDict
+from typing import Literal
+
+from wxo.llm.base import ModelTarget
+
+_Key = tuple[uuid.UUID, str, Literal["chat", "embedding"]]
+
+
+class ResolutionCache:
+    """Candidate lists (a model and its fallbacks) per tenant, name and kind, kept `ttl` seconds.
+
+    Registry writes in this process call `forget`; other processes (more API workers, the
+    Celery worker) see a change within `ttl`. Errors (unknown model, ...) are never cached.
+    """
+
+    def __init__(self, ttl: float, max_entries: int = 1024) -> None:
+        """`ttl` 0 disables the cache."""
+        self._ttl = ttl
+        self._max_entries = max_entries
+        self._entries: OrderedDict[_Key, tuple[float, list[ModelTarget]]] = OrderedDict()
+
+    def get(
+        self, tenant_id: uuid.UUID, name: str, kind: Literal["chat", "embedding"]
+    ) -> list[ModelTarget] | None:
+        """The candidates resolved less than `ttl` seconds ago, if any."""
+        key = (tenant_id, name, kind)
+        entry = self._entries.get(key)
+        if entry is None:
+            return None
+        if time.monotonic() - entry[0] >= self._ttl:
+            del self._entries[key]
+            return None
+        return entry[1]
+
+    def put(
+        self,
+        tenant_id: uuid.UUID,
+        name: str,
+        kind: Literal["chat", "embedding"],
+        candidates: list[ModelTarget],
+    ) -> None:
+        """Remember `candidates` (the oldest entries go when the cache is full)."""
+        if self._ttl <= 0:
+            return
+        self._entries[(tenant_id, name, kind)] = (time.monotonic(), candidates)
+        while len(self._entries) > self._max_entries:
+            self._entries.popitem(last=False)
+
+    def forget(self, tenant_id: uuid.UUID) -> None:
+        """Drop every entry of the tenant (its registry changed)."""
+        for key in [key for key in self._entries if key[0] == tenant_id]:
+            del self._entries[key]
