@@ -2,10 +2,18 @@
 
 from wxo.auth import models as auth_models
 from wxo.core.db import Base
+from wxo.documents import models as document_models
 from wxo.llm import models as llm_models
 from wxo.threads import models as thread_models
 from wxo.usage import models as usage_models
 
 metadata = Base.metadata
 
-__all__ = ["auth_models", "llm_models", "metadata", "thread_models", "usage_models"]
+__all__ = [
+    "auth_models",
+    "document_models",
+    "llm_models",
+    "metadata",
+    "thread_models",
+    "usage_models",
+]

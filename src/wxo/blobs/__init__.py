@@ -1,0 +1,1 @@
+"""Content-addressed blob store for original files and extracted images."""

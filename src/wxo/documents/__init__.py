@@ -1,0 +1,1 @@
+"""Document Store: collections, documents, their bytes and extraction results."""
