@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -24,6 +25,19 @@ Every route is served under `/v1` and again under `/api/v1`; this document lists
 Authenticate with `Authorization: Bearer <token>` (get one from `POST /api/v1/auth/token`).
 Errors are `{"detail": "message"}`; request validation errors are 422 in FastAPI's shape.
 """
+
+
+def upload_body_limits(settings: Settings) -> list[tuple[re.Pattern[str], int]]:
+    """Larger body limits for the file upload routes (the per-file limit is checked again)."""
+    slack = 1024 * 1024  # multipart headers and boundaries
+    documents = settings.documents
+    return [
+        (re.compile(r"^(/api)?/v1/documents/[^/]+/upload$"), documents.max_file_bytes + slack),
+        (
+            re.compile(r"^(/api)?/v1/document-collections/[^/]+/documents$"),
+            documents.max_batch_bytes + slack,
+        ),
+    ]
 
 
 def create_app(settings: Settings | None = None, container: Container | None = None) -> FastAPI:
@@ -51,7 +65,11 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     if container is not None:
         app.state.container = container
     install_error_handlers(app)
-    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.server.max_body_bytes)
+    app.add_middleware(
+        BodySizeLimitMiddleware,
+        max_bytes=settings.server.max_body_bytes,
+        overrides=upload_body_limits(settings),
+    )
     app.include_router(alive_router)
     api = build_api_router()
     app.include_router(api, prefix="/v1")

@@ -14,6 +14,7 @@ def run_worker(settings: Settings, *, concurrency: int, loglevel: str = "INFO") 
             "(`wxo serve` starts a worker for you in embedded mode)"
         )
     app = create_celery(settings.redis.url)
+    app.conf.wxo_settings = settings  # tasks build their container from these, not the env again
     app.worker_main(
         [
             "worker",

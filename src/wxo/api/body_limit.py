@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Sequence
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -12,26 +14,42 @@ class BodyTooLargeError(Exception):
 
 
 class BodySizeLimitMiddleware:
-    """Reject bodies larger than `max_bytes` (by Content-Length, or while streaming)."""
+    """Reject bodies larger than `max_bytes` (by Content-Length, or while streaming).
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    `overrides` give other limits to paths matching a pattern (e.g. file uploads).
+    """
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        max_bytes: int,
+        overrides: Sequence[tuple[re.Pattern[str], int]] = (),
+    ) -> None:
         """Wrap `app`."""
         self.app = app
         self.max_bytes = max_bytes
+        self.overrides = tuple(overrides)
+
+    def limit_for(self, path: str) -> int:
+        """The limit for a request path: the first matching override, else `max_bytes`."""
+        return next(
+            (limit for pattern, limit in self.overrides if pattern.match(path)), self.max_bytes
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Check the declared length first, then count the streamed bytes."""
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        max_bytes = self.limit_for(scope.get("path", ""))
         for name, value in scope["headers"]:
             if name == b"content-length":
                 try:
                     declared = int(value)
                 except ValueError:
                     declared = 0
-                if declared > self.max_bytes:
-                    await self._reject(send)
+                if declared > max_bytes:
+                    await self._reject(send, max_bytes)
                     return
         received = 0
         too_large = False
@@ -42,7 +60,7 @@ class BodySizeLimitMiddleware:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
+                if received > max_bytes:
                     too_large = True
                     raise BodyTooLargeError
             return message
@@ -54,7 +72,7 @@ class BodySizeLimitMiddleware:
             if too_large:
                 if not replaced:
                     replaced = True
-                    await self._reject(send)
+                    await self._reject(send, max_bytes)
                 return
             await send(message)
 
@@ -62,11 +80,11 @@ class BodySizeLimitMiddleware:
             await self.app(scope, limited_receive, guarded_send)
         except BodyTooLargeError:
             if not replaced:
-                await self._reject(send)
+                await self._reject(send, max_bytes)
 
-    async def _reject(self, send: Send) -> None:
+    async def _reject(self, send: Send, max_bytes: int) -> None:
         body = json.dumps(
-            {"detail": f"Request body is larger than the limit of {self.max_bytes} bytes"}
+            {"detail": f"Request body is larger than the limit of {max_bytes} bytes"}
         ).encode()
         await send(
             {

@@ -8,7 +8,7 @@ from celery import Celery
 
 from wxo.runtime.embedded import celery_broker_url
 
-TASK_MODULES: list[str] = []
+TASK_MODULES: list[str] = ["wxo.documents.tasks"]
 
 
 def create_celery(redis_url: str) -> Celery:

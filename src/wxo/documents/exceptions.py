@@ -1,0 +1,39 @@
+"""Document Store errors (no HTTP here: `wxo.api.errors` maps them)."""
+
+from wxo.core.errors import ConflictError, InvalidInputError, NotFoundError, PayloadTooLargeError
+
+
+class CollectionNotFoundError(NotFoundError):
+    """No collection with this id in the caller's tenant."""
+
+
+class CollectionNameTakenError(ConflictError):
+    """Another collection of the tenant already has this name."""
+
+
+class DocumentNotFoundError(NotFoundError):
+    """No document with this id in the caller's tenant."""
+
+
+class ImageNotFoundError(NotFoundError):
+    """No extracted image with this id in the document."""
+
+
+class DocumentContentMissingError(NotFoundError):
+    """The document has no bytes yet (upload them first)."""
+
+
+class DuplicateDocumentError(ConflictError):
+    """The collection already holds these bytes and its duplicate policy is `reject`."""
+
+
+class DocumentNotReadyError(ConflictError):
+    """Extraction results are read only once the document is ready."""
+
+
+class FileTooLargeError(PayloadTooLargeError):
+    """A file is larger than the per-file limit."""
+
+
+class InvalidDocumentInputError(InvalidInputError):
+    """A document request that breaks a rule (e.g. neither text nor an http(s) source_uri)."""

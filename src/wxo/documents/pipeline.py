@@ -1,0 +1,265 @@
+"""The document pipeline's stages, as worker use-cases (tasks call these with an id).
+
+Every stage is idempotent: it re-reads the row, does nothing if the work is already done or
+the bytes changed meanwhile, and replaces its results in one transaction under the row lock.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from wxo.blobs.base import BlobNotFoundError, BlobStore
+from wxo.documents import repository
+from wxo.documents.models import Document, DocumentStatus
+from wxo.documents.schemas import CollectionSettings
+from wxo.documents.service import EXTRACT_TASK, FETCH_TASK
+from wxo.extraction.base import Extraction, ExtractionError
+from wxo.queue.base import Queue
+
+logger = logging.getLogger(__name__)
+
+
+class Extractor(Protocol):
+    """The signature of `wxo.extraction.service.extract`."""
+
+    def __call__(
+        self,
+        data: bytes,
+        *,
+        filename: str | None,
+        declared_type: str | None,
+        max_pages: int | None = None,
+    ) -> Extraction:
+        """Extract one file."""
+        ...
+
+
+class TransientStageError(Exception):
+    """A stage failed in a way worth retrying (the task retries with back-off)."""
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat()
+
+
+async def run_extraction(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    blobs: BlobStore,
+    extractor: Extractor,
+    document_id: uuid.UUID,
+) -> str:
+    """Extract a queued document and store its results; return what happened.
+
+    Returns `missing`, `no_content`, `done_already`, `superseded`, `failed` or `ready`.
+
+    Raises:
+        TransientStageError: a retryable failure (the document stays `extracting`).
+    """
+    async with sessionmaker() as session:
+        document = await repository.get_document_for_pipeline(session, document_id, lock=True)
+        if document is None:
+            return "missing"
+        if document.blob_key is None:
+            return "no_content"
+        if document.status in (DocumentStatus.READY, DocumentStatus.FAILED):
+            return "done_already"  # a redelivered job; /reprocess sets `queued` first
+        blob_key = document.blob_key
+        filename, declared = document.name, document.content_type
+        collection = await repository.get_collection(
+            session, document.tenant_id, document.collection_id
+        )
+        options = CollectionSettings.model_validate(collection.settings if collection else {})
+        started_at = _now()
+        detail = _detail(document, stage="extracting", progress=0.1)
+        attempts = int(detail.get("attempts", 0)) + 1
+        detail["attempts"] = attempts
+        detail["stages"] = [{"name": "extract", "started_at": started_at}]
+        await repository.set_status(
+            session, document_id, {"status": DocumentStatus.EXTRACTING, "status_detail": detail}
+        )
+        await session.commit()
+
+    clock = time.perf_counter()
+    try:
+        data = blobs.get(blob_key)
+        result = extractor(
+            data,
+            filename=filename,
+            declared_type=declared,
+            max_pages=options.extraction.max_pages,
+        )
+    except BlobNotFoundError:
+        await fail(
+            sessionmaker,
+            document_id,
+            stage="extract",
+            code="content_missing",
+            message="The original file is missing from the blob store: upload it again",
+            blob_key=blob_key,
+        )
+        return "failed"
+    except ExtractionError as exc:
+        if not exc.permanent:
+            raise TransientStageError(f"{exc.code}: {exc.message}") from exc
+        await fail(
+            sessionmaker,
+            document_id,
+            stage="extract",
+            code=exc.code,
+            message=exc.message,
+            blob_key=blob_key,
+        )
+        return "failed"
+    duration_ms = round((time.perf_counter() - clock) * 1000)
+    image_rows = [
+        {
+            "image_id": image.id,
+            "blob_key": blobs.put(image.data),
+            "mime_type": image.mime_type,
+            "width": image.width,
+            "height": image.height,
+            "caption": image.caption,
+            "page_number": image.page_number,
+        }
+        for image in result.images
+    ]
+    async with sessionmaker() as session:
+        document = await repository.get_document_for_pipeline(session, document_id, lock=True)
+        if document is None or document.blob_key != blob_key:
+            return "superseded"  # deleted, or new bytes: the newer job stores its own results
+        await repository.replace_results(
+            session,
+            document_id,
+            elements=_element_rows(result),
+            images=image_rows,
+            content={
+                "text": result.text,
+                "markdown": result.markdown,
+                "title": result.title,
+                "language": result.language,
+                "keywords": [{"text": k.text, "score": k.score} for k in result.keywords],
+                "entities": [
+                    {"text": e.text, "label": e.label, "count": e.count} for e in result.entities
+                ],
+                "warnings": list(result.warnings),
+            },
+        )
+        finished_at = _now()
+        detail = _detail(document, stage="ready", progress=1.0)
+        detail["stages"] = [
+            {
+                "name": "extract",
+                "started_at": started_at,
+                "finished_at": finished_at,
+                "duration_ms": duration_ms,
+                "items": len(result.elements),
+            },
+            {
+                "name": "index",
+                "skipped": True,
+                "reason": "indexing is not available yet",
+                "started_at": finished_at,
+                "finished_at": finished_at,
+                "duration_ms": 0,
+                "items": 0,
+            },
+        ]
+        detail["error"] = None
+        await repository.set_status(
+            session,
+            document_id,
+            {
+                "status": DocumentStatus.READY,
+                "status_detail": detail,
+                "content_type": result.content_type,
+                "page_count": result.page_count,
+            },
+        )
+        await session.commit()
+    return "ready"
+
+
+def _detail(document: Document, *, stage: str, progress: float) -> dict[str, Any]:
+    detail = dict(document.status_detail or {})
+    detail.update(stage=stage, progress=progress)
+    return detail
+
+
+def _element_rows(result: Extraction) -> list[dict[str, Any]]:
+    return [
+        {
+            "ord": index,
+            "element_id": element.id,
+            "type": element.type,
+            "text": element.text,
+            "page_number": element.page_number,
+            "parent_id": element.parent_id,
+            "html": element.html,
+            "metadata_": dict(element.metadata),
+        }
+        for index, element in enumerate(sorted(result.elements, key=lambda e: e.order))
+    ]
+
+
+async def fail(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    document_id: uuid.UUID,
+    *,
+    stage: str,
+    code: str,
+    message: str,
+    blob_key: str | None = None,
+) -> None:
+    """Mark the document failed with an error a user can act on (unless its bytes changed)."""
+    async with sessionmaker() as session:
+        document = await repository.get_document_for_pipeline(session, document_id, lock=True)
+        if document is None or (blob_key is not None and document.blob_key != blob_key):
+            return
+        detail = _detail(document, stage="failed", progress=1.0)
+        stages = [dict(s) for s in detail.get("stages", [])]
+        for entry in stages:
+            entry.setdefault("finished_at", _now())
+        detail["stages"] = stages
+        detail["error"] = {"stage": stage, "code": code, "message": message}
+        await repository.set_status(
+            session, document_id, {"status": DocumentStatus.FAILED, "status_detail": detail}
+        )
+        await session.commit()
+
+
+async def run_fetch(sessionmaker: async_sessionmaker[AsyncSession], document_id: uuid.UUID) -> str:
+    """Fetch a document's `source_uri` (not implemented yet: the document fails clearly)."""
+    await fail(
+        sessionmaker,
+        document_id,
+        stage="fetch",
+        code="not_supported",
+        message="URL fetching is not yet supported: download the file and upload it with "
+        f"POST /v1/documents/{document_id}/upload",
+    )
+    return "failed"
+
+
+async def requeue_stuck(
+    sessionmaker: async_sessionmaker[AsyncSession], queue: Queue, *, older_than_seconds: float
+) -> Sequence[uuid.UUID]:
+    """Enqueue again documents left `queued`/`extracting` longer than given (lost or killed jobs)."""
+    async with sessionmaker() as session:
+        ids = await repository.stuck_documents(
+            session,
+            statuses=(DocumentStatus.QUEUED, DocumentStatus.EXTRACTING),
+            older_than_seconds=older_than_seconds,
+        )
+    for document_id in ids:
+        queue.enqueue(EXTRACT_TASK, document_id=str(document_id))
+    return ids
+
+
+__all__ = ["EXTRACT_TASK", "FETCH_TASK", "Extractor", "TransientStageError", "run_extraction"]

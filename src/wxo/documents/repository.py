@@ -1,0 +1,329 @@
+"""Document Store queries. They take a session first, filter by tenant and never commit."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Select, delete, func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from wxo.documents.models import (
+    Document,
+    DocumentCollection,
+    DocumentContent,
+    DocumentElement,
+    DocumentImage,
+    DocumentStatus,
+)
+
+# --- collections ------------------------------------------------------------------------------
+
+
+async def insert_collection(
+    session: AsyncSession, *, tenant_id: uuid.UUID, values: dict[str, Any]
+) -> DocumentCollection:
+    """Add a collection and flush (a duplicate name raises IntegrityError)."""
+    collection = DocumentCollection(tenant_id=tenant_id, **values)
+    session.add(collection)
+    await session.flush()
+    await session.refresh(collection)
+    return collection
+
+
+async def get_collection(
+    session: AsyncSession, tenant_id: uuid.UUID, collection_id: uuid.UUID, *, lock: bool = False
+) -> DocumentCollection | None:
+    """The tenant's collection with this id, or None."""
+    stmt = select(DocumentCollection).where(
+        DocumentCollection.id == collection_id, DocumentCollection.tenant_id == tenant_id
+    )
+    if lock:
+        stmt = stmt.with_for_update()
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def get_collection_by_name(
+    session: AsyncSession, tenant_id: uuid.UUID, name: str
+) -> DocumentCollection | None:
+    """The tenant's collection with this name, or None."""
+    stmt = select(DocumentCollection).where(
+        DocumentCollection.tenant_id == tenant_id, DocumentCollection.name == name
+    )
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def list_collections(
+    session: AsyncSession,
+    tenant_id: uuid.UUID,
+    *,
+    names: Sequence[str],
+    tags: Sequence[str],
+    limit: int,
+    offset: int,
+) -> tuple[int, Sequence[DocumentCollection]]:
+    """The total matching and one page, newest first."""
+    stmt = select(DocumentCollection).where(DocumentCollection.tenant_id == tenant_id)
+    if names:
+        stmt = stmt.where(DocumentCollection.name.in_(list(names)))
+    if tags:
+        stmt = stmt.where(DocumentCollection.tags.contains(list(tags)))
+    total = await _count(session, stmt)
+    page = stmt.order_by(DocumentCollection.created_at.desc(), DocumentCollection.id.desc())
+    rows = (await session.execute(page.limit(limit).offset(offset))).scalars().all()
+    return total, rows
+
+
+async def collection_stats(
+    session: AsyncSession, collection_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, dict[str, tuple[int, int, int]]]:
+    """Per collection and status: (documents, bytes, chunks)."""
+    if not collection_ids:
+        return {}
+    stmt = (
+        select(
+            Document.collection_id,
+            Document.status,
+            func.count(),
+            func.coalesce(func.sum(Document.size_bytes), 0),
+            func.coalesce(func.sum(Document.chunk_count), 0),
+        )
+        .where(Document.collection_id.in_(list(collection_ids)))
+        .group_by(Document.collection_id, Document.status)
+    )
+    stats: dict[uuid.UUID, dict[str, tuple[int, int, int]]] = {}
+    for collection_id, status, count, size, chunks in (await session.execute(stmt)).all():
+        stats.setdefault(collection_id, {})[str(status)] = (
+            int(count),
+            int(size or 0),
+            int(chunks or 0),
+        )
+    return stats
+
+
+async def update_collection(
+    session: AsyncSession, collection: DocumentCollection, values: dict[str, Any]
+) -> DocumentCollection:
+    """Apply `values` and bump `updated_at`; flush."""
+    for key, value in values.items():
+        setattr(collection, key, value)
+    collection.updated_at = func.now()
+    await session.flush()
+    await session.refresh(collection)
+    return collection
+
+
+async def delete_collection(session: AsyncSession, collection: DocumentCollection) -> None:
+    """Delete the collection; its documents and their results go with it (ON DELETE CASCADE)."""
+    await session.execute(delete(DocumentCollection).where(DocumentCollection.id == collection.id))
+
+
+# --- documents --------------------------------------------------------------------------------
+
+
+async def insert_document(
+    session: AsyncSession, *, tenant_id: uuid.UUID, values: dict[str, Any]
+) -> Document:
+    """Add a document and flush."""
+    document = Document(tenant_id=tenant_id, **values)
+    session.add(document)
+    await session.flush()
+    await session.refresh(document)
+    return document
+
+
+async def get_document(
+    session: AsyncSession, tenant_id: uuid.UUID, document_id: uuid.UUID
+) -> Document | None:
+    """The tenant's document with this id, or None."""
+    stmt = select(Document).where(Document.id == document_id, Document.tenant_id == tenant_id)
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def get_document_for_pipeline(
+    session: AsyncSession, document_id: uuid.UUID, *, lock: bool = False
+) -> Document | None:
+    """Any tenant's document (workers act on ids they were given); optionally row-locked."""
+    stmt = select(Document).where(Document.id == document_id)
+    if lock:
+        stmt = stmt.with_for_update()
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def find_by_content_hash(
+    session: AsyncSession, collection_id: uuid.UUID, content_hash: str
+) -> Document | None:
+    """The highest version of a document with these bytes in the collection, or None."""
+    stmt = (
+        select(Document)
+        .where(Document.collection_id == collection_id, Document.content_hash == content_hash)
+        .order_by(Document.version.desc(), Document.created_at.desc())
+        .limit(1)
+    )
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def list_documents(
+    session: AsyncSession,
+    tenant_id: uuid.UUID,
+    *,
+    collection_id: uuid.UUID | None,
+    status: DocumentStatus | None,
+    tags: Sequence[str],
+    name: str | None,
+    limit: int,
+    offset: int,
+) -> tuple[int, Sequence[Document]]:
+    """The total matching and one page, newest first."""
+    stmt = select(Document).where(Document.tenant_id == tenant_id)
+    if collection_id is not None:
+        stmt = stmt.where(Document.collection_id == collection_id)
+    if status is not None:
+        stmt = stmt.where(Document.status == status)
+    if tags:
+        stmt = stmt.where(Document.tags.contains(list(tags)))
+    if name is not None:
+        stmt = stmt.where(Document.name == name)
+    total = await _count(session, stmt)
+    page = stmt.order_by(Document.created_at.desc(), Document.id.desc())
+    rows = (await session.execute(page.limit(limit).offset(offset))).scalars().all()
+    return total, rows
+
+
+async def update_document(
+    session: AsyncSession, document: Document, values: dict[str, Any]
+) -> Document:
+    """Apply `values` and bump `updated_at`; flush."""
+    for key, value in values.items():
+        setattr(document, key, value)
+    document.updated_at = func.now()
+    await session.flush()
+    await session.refresh(document)
+    return document
+
+
+async def delete_document(session: AsyncSession, document: Document) -> None:
+    """Delete the document; elements, images and content go with it (ON DELETE CASCADE)."""
+    await session.execute(delete(Document).where(Document.id == document.id))
+
+
+async def blob_keys_of_collection(session: AsyncSession, collection_id: uuid.UUID) -> set[str]:
+    """Every blob key used by the collection's documents and their images."""
+    docs = select(Document.blob_key).where(
+        Document.collection_id == collection_id, Document.blob_key.is_not(None)
+    )
+    images = (
+        select(DocumentImage.blob_key)
+        .join(Document, Document.id == DocumentImage.document_id)
+        .where(Document.collection_id == collection_id)
+    )
+    rows = (await session.execute(docs.union(images))).scalars().all()
+    return {str(key) for key in rows}
+
+
+async def image_blob_keys(session: AsyncSession, document_id: uuid.UUID) -> set[str]:
+    """Blob keys of a document's images."""
+    stmt = select(DocumentImage.blob_key).where(DocumentImage.document_id == document_id)
+    return {str(key) for key in (await session.execute(stmt)).scalars().all()}
+
+
+async def referenced_blob_keys(session: AsyncSession, keys: Sequence[str]) -> set[str]:
+    """Which of `keys` some document or image still uses."""
+    if not keys:
+        return set()
+    docs = select(Document.blob_key).where(Document.blob_key.in_(list(keys)))
+    images = select(DocumentImage.blob_key).where(DocumentImage.blob_key.in_(list(keys)))
+    return {str(key) for key in (await session.execute(docs.union(images))).scalars().all()}
+
+
+async def stuck_documents(
+    session: AsyncSession, *, statuses: Sequence[DocumentStatus], older_than_seconds: float
+) -> Sequence[uuid.UUID]:
+    """Ids of documents with bytes that sat in one of `statuses` longer than given."""
+    stmt = select(Document.id).where(
+        Document.status.in_(list(statuses)),
+        Document.blob_key.is_not(None),
+        Document.updated_at < func.now() - func.make_interval(0, 0, 0, 0, 0, 0, older_than_seconds),
+    )
+    return (await session.execute(stmt)).scalars().all()
+
+
+# --- extraction results -----------------------------------------------------------------------
+
+
+async def replace_results(
+    session: AsyncSession,
+    document_id: uuid.UUID,
+    *,
+    elements: Sequence[dict[str, Any]],
+    images: Sequence[dict[str, Any]],
+    content: dict[str, Any],
+) -> None:
+    """Replace the document's elements, images and content (the caller holds the row lock)."""
+    await clear_results(session, document_id)
+    if elements:
+        await session.execute(
+            insert(DocumentElement),
+            [{"id": uuid.uuid4(), "document_id": document_id, **e} for e in elements],
+        )
+    if images:
+        await session.execute(
+            insert(DocumentImage),
+            [{"id": uuid.uuid4(), "document_id": document_id, **i} for i in images],
+        )
+    await session.execute(insert(DocumentContent).values(document_id=document_id, **content))
+
+
+async def clear_results(session: AsyncSession, document_id: uuid.UUID) -> None:
+    """Forget the document's extraction results (its bytes changed)."""
+    await session.execute(delete(DocumentElement).where(DocumentElement.document_id == document_id))
+    await session.execute(delete(DocumentImage).where(DocumentImage.document_id == document_id))
+    await session.execute(delete(DocumentContent).where(DocumentContent.document_id == document_id))
+
+
+async def list_elements(
+    session: AsyncSession, document_id: uuid.UUID, *, limit: int, offset: int
+) -> tuple[int, Sequence[DocumentElement]]:
+    """The document's elements in order, one page."""
+    stmt = select(DocumentElement).where(DocumentElement.document_id == document_id)
+    total = await _count(session, stmt)
+    page = stmt.order_by(DocumentElement.ord).limit(limit).offset(offset)
+    return total, (await session.execute(page)).scalars().all()
+
+
+async def get_content(session: AsyncSession, document_id: uuid.UUID) -> DocumentContent | None:
+    """The document's extracted text and metadata."""
+    return await session.get(DocumentContent, document_id)
+
+
+async def list_images(session: AsyncSession, document_id: uuid.UUID) -> Sequence[DocumentImage]:
+    """The document's images, in page then id order."""
+    stmt = (
+        select(DocumentImage)
+        .where(DocumentImage.document_id == document_id)
+        .order_by(DocumentImage.page_number.nulls_last(), DocumentImage.image_id)
+    )
+    return (await session.execute(stmt)).scalars().all()
+
+
+async def get_image(
+    session: AsyncSession, document_id: uuid.UUID, image_id: str
+) -> DocumentImage | None:
+    """One image of the document by its extraction id."""
+    stmt = select(DocumentImage).where(
+        DocumentImage.document_id == document_id, DocumentImage.image_id == image_id
+    )
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def set_status(session: AsyncSession, document_id: uuid.UUID, values: dict[str, Any]) -> None:
+    """Update pipeline columns of a document without loading it."""
+    await session.execute(
+        update(Document).where(Document.id == document_id).values(updated_at=func.now(), **values)
+    )
+
+
+async def _count(session: AsyncSession, stmt: Select[Any]) -> int:
+    count = select(func.count()).select_from(stmt.order_by(None).subquery())
+    return int((await session.execute(count)).scalar_one())

@@ -1,0 +1,492 @@
+"""Document Store use-cases: collections, documents, their bytes and extraction results.
+
+Writing use-cases commit once, at their end, and enqueue pipeline jobs only after the commit
+(the row says `queued` first, so a lost message is found again by the sweeper).
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from wxo.auth.schemas import TenantPrincipal
+from wxo.blobs.base import BlobStore
+from wxo.documents import repository
+from wxo.documents.exceptions import (
+    CollectionNameTakenError,
+    CollectionNotFoundError,
+    DocumentContentMissingError,
+    DocumentNotFoundError,
+    DuplicateDocumentError,
+    FileTooLargeError,
+    InvalidDocumentInputError,
+)
+from wxo.documents.models import Document, DocumentCollection, DocumentStatus
+from wxo.documents.schemas import (
+    CollectionCreate,
+    CollectionSettings,
+    CollectionStats,
+    CollectionUpdate,
+    DocumentCreate,
+    DocumentUpdate,
+    DuplicatePolicy,
+    UploadOutcome,
+)
+from wxo.queue.base import Queue
+
+logger = logging.getLogger(__name__)
+
+EXTRACT_TASK = "wxo.documents.extract"
+FETCH_TASK = "wxo.documents.fetch"
+_DESCRIPTIVE = (
+    *("title", "description", "tags", "meta"),
+    *("source_uri", "source_date", "source_name", "source_title"),
+)
+
+
+@dataclass(frozen=True)
+class DocumentIO:
+    """What document use-cases need besides the session: bytes storage, the queue, the limit."""
+
+    blobs: BlobStore
+    queue: Queue
+    max_file_bytes: int
+
+
+@dataclass(frozen=True)
+class NewFile:
+    """One file to store: its bytes, the client's name for it and its declared type."""
+
+    data: bytes
+    filename: str
+    content_type: str | None
+
+
+@dataclass(frozen=True)
+class Placed:
+    """What happened to one file placed in a collection."""
+
+    document: Document
+    outcome: UploadOutcome
+    message: str | None = None
+
+
+def queued_detail(stage: str = "queued", message: str | None = None) -> dict[str, Any]:
+    """`status_detail` of a document waiting for the pipeline."""
+    detail: dict[str, Any] = {"stage": stage, "progress": 0.0, "stages": [], "error": None}
+    if message:
+        detail["message"] = message
+    return detail
+
+
+# --- collections ------------------------------------------------------------------------------
+
+
+def _collection_not_found() -> CollectionNotFoundError:
+    return CollectionNotFoundError("Document collection not found")
+
+
+async def create_collection(
+    session: AsyncSession, principal: TenantPrincipal, data: CollectionCreate
+) -> DocumentCollection:
+    """Create a collection in the caller's tenant.
+
+    Raises:
+        CollectionNameTakenError: the tenant already has a collection with this name.
+    """
+    if await repository.get_collection_by_name(session, principal.tenant_id, data.name):
+        raise CollectionNameTakenError(f"A document collection named '{data.name}' already exists")
+    try:
+        collection = await repository.insert_collection(
+            session,
+            tenant_id=principal.tenant_id,
+            values={
+                "name": data.name,
+                "title": data.title,
+                "description": data.description,
+                "tags": data.tags,
+                "settings": data.settings.model_dump(mode="json"),
+                "created_by": principal.user_id,
+                "created_by_username": principal.username or None,
+            },
+        )
+    except IntegrityError:  # a concurrent create won the race for the name
+        raise CollectionNameTakenError(
+            f"A document collection named '{data.name}' already exists"
+        ) from None
+    await session.commit()
+    return collection
+
+
+async def get_collection(
+    session: AsyncSession, principal: TenantPrincipal, collection_id: uuid.UUID
+) -> DocumentCollection:
+    """The caller's collection. Raises `CollectionNotFoundError` (also for another tenant's)."""
+    collection = await repository.get_collection(session, principal.tenant_id, collection_id)
+    if collection is None:
+        raise _collection_not_found()
+    return collection
+
+
+async def list_collections(
+    session: AsyncSession,
+    principal: TenantPrincipal,
+    *,
+    names: Sequence[str],
+    tags: Sequence[str],
+    limit: int,
+    offset: int,
+) -> tuple[int, Sequence[DocumentCollection]]:
+    """The tenant's collections (optionally only these names / having all these tags)."""
+    return await repository.list_collections(
+        session, principal.tenant_id, names=names, tags=tags, limit=limit, offset=offset
+    )
+
+
+async def collection_stats(
+    session: AsyncSession, collection_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, CollectionStats]:
+    """Document counts (total and per status), bytes and chunks of each collection."""
+    raw = await repository.collection_stats(session, collection_ids)
+    stats: dict[uuid.UUID, CollectionStats] = {}
+    for collection_id in collection_ids:
+        per_status = raw.get(collection_id, {})
+        stats[collection_id] = CollectionStats(
+            documents=sum(v[0] for v in per_status.values()),
+            by_status={status: v[0] for status, v in per_status.items()},
+            bytes=sum(v[1] for v in per_status.values()),
+            chunks=sum(v[2] for v in per_status.values()),
+        )
+    return stats
+
+
+async def update_collection(
+    session: AsyncSession, collection: DocumentCollection, data: CollectionUpdate
+) -> DocumentCollection:
+    """Change the fields sent. Raises `CollectionNameTakenError` on a name clash."""
+    changes = data.model_dump(exclude_unset=True)
+    for key in ("name", "tags", "settings"):
+        if key in changes and changes[key] is None:
+            changes.pop(key)  # not nullable: `null` leaves them as they are
+    if "settings" in changes and data.settings is not None:
+        changes["settings"] = data.settings.model_dump(mode="json")
+    if "name" in changes and changes["name"] != collection.name:
+        other = await repository.get_collection_by_name(
+            session, collection.tenant_id, changes["name"]
+        )
+        if other is not None:
+            raise CollectionNameTakenError(
+                f"A document collection named '{changes['name']}' already exists"
+            )
+    try:
+        updated = await repository.update_collection(session, collection, changes)
+    except IntegrityError:
+        raise CollectionNameTakenError(
+            "A document collection with this name already exists"
+        ) from None
+    await session.commit()
+    return updated
+
+
+async def delete_collection(
+    session: AsyncSession, io: DocumentIO, collection: DocumentCollection
+) -> None:
+    """Delete a collection with its documents, their results and now unused blobs."""
+    keys = await repository.blob_keys_of_collection(session, collection.id)
+    await repository.delete_collection(session, collection)
+    await session.commit()
+    await _forget_unused_blobs(session, io, keys)
+
+
+# --- documents --------------------------------------------------------------------------------
+
+
+def _document_not_found() -> DocumentNotFoundError:
+    return DocumentNotFoundError("Document not found")
+
+
+async def get_document(
+    session: AsyncSession, principal: TenantPrincipal, document_id: uuid.UUID
+) -> Document:
+    """The caller's document. Raises `DocumentNotFoundError` (also for another tenant's)."""
+    document = await repository.get_document(session, principal.tenant_id, document_id)
+    if document is None:
+        raise _document_not_found()
+    return document
+
+
+async def list_documents(
+    session: AsyncSession,
+    principal: TenantPrincipal,
+    *,
+    collection_id: uuid.UUID | None,
+    status: DocumentStatus | None,
+    tags: Sequence[str],
+    name: str | None,
+    limit: int,
+    offset: int,
+) -> tuple[int, Sequence[Document]]:
+    """The tenant's documents, newest first, filtered."""
+    return await repository.list_documents(
+        session,
+        principal.tenant_id,
+        collection_id=collection_id,
+        status=status,
+        tags=tags,
+        name=name,
+        limit=limit,
+        offset=offset,
+    )
+
+
+def _check_size(io: DocumentIO, size: int, filename: str) -> None:
+    if size > io.max_file_bytes:
+        raise FileTooLargeError(
+            f"'{filename}' is {size} bytes; the limit per file is {io.max_file_bytes} bytes"
+        )
+
+
+def _descriptive(data: DocumentCreate | DocumentUpdate | None) -> dict[str, Any]:
+    if data is None:
+        return {}
+    values = data.model_dump(include=set(_DESCRIPTIVE), exclude_unset=True)
+    for key in ("tags", "meta"):
+        if key in values and values[key] is None:
+            values[key] = [] if key == "tags" else {}
+    return values
+
+
+async def create_document(
+    session: AsyncSession, io: DocumentIO, principal: TenantPrincipal, data: DocumentCreate
+) -> Placed:
+    """`POST /documents`: text becomes the bytes; an http(s) `source_uri` is fetched later.
+
+    Raises:
+        CollectionNotFoundError: no such collection in the tenant.
+        InvalidDocumentInputError: a `source_uri` that is not http(s) and no `text`.
+        FileTooLargeError: `text` over the per-file limit.
+        DuplicateDocumentError: the same text is in the collection and the policy is `reject`.
+    """
+    collection = await repository.get_collection(
+        session, principal.tenant_id, data.collection_id, lock=True
+    )
+    if collection is None:
+        raise _collection_not_found()
+    fields = {"name": data.name, **_descriptive(data)}
+    if data.text is not None:
+        raw = data.text.encode()
+        _check_size(io, len(raw), data.name)
+        file = NewFile(raw, data.name, data.content_type or "text/plain")
+        placed = await _place(session, io, principal, collection, file, fields)
+        if placed.outcome is UploadOutcome.REJECTED:
+            raise DuplicateDocumentError(placed.message or "Duplicate document")
+        await session.commit()
+        _enqueue_if_new(io, placed)
+        return placed
+    uri = (data.source_uri or "").strip()
+    fetch = uri.lower().startswith(("http://", "https://"))
+    if uri and not fetch:
+        raise InvalidDocumentInputError(
+            "source_uri must be an http:// or https:// URL to be fetched"
+        )
+    detail = (
+        queued_detail()
+        if fetch
+        else queued_detail("upload", "Waiting for the file: POST /v1/documents/{id}/upload")
+    )
+    document = await repository.insert_document(
+        session,
+        tenant_id=principal.tenant_id,
+        values={
+            **fields,
+            "collection_id": collection.id,
+            "content_type": data.content_type,
+            "status": DocumentStatus.QUEUED,
+            "status_detail": detail,
+            "created_by": principal.user_id,
+            "created_by_username": principal.username or None,
+        },
+    )
+    await session.commit()
+    if fetch:
+        io.queue.enqueue(FETCH_TASK, document_id=str(document.id))
+    return Placed(document, UploadOutcome.CREATED)
+
+
+async def upload_files(
+    session: AsyncSession,
+    io: DocumentIO,
+    principal: TenantPrincipal,
+    collection_id: uuid.UUID,
+    files: Sequence[NewFile],
+    meta: dict[str, Any] | None,
+) -> list[Placed]:
+    """Place many files in a collection, each under its duplicate policy (all or nothing).
+
+    Raises:
+        CollectionNotFoundError: no such collection in the tenant.
+        FileTooLargeError: any file over the limit (then none is stored).
+    """
+    collection = await repository.get_collection(
+        session, principal.tenant_id, collection_id, lock=True
+    )
+    if collection is None:
+        raise _collection_not_found()
+    for file in files:
+        _check_size(io, len(file.data), file.filename)
+    placed = []
+    for file in files:
+        fields: dict[str, Any] = {"name": file.filename}
+        if meta is not None:
+            fields["meta"] = meta
+        placed.append(await _place(session, io, principal, collection, file, fields))
+    await session.commit()
+    for one in placed:
+        _enqueue_if_new(io, one)
+    return placed
+
+
+async def _place(
+    session: AsyncSession,
+    io: DocumentIO,
+    principal: TenantPrincipal,
+    collection: DocumentCollection,
+    file: NewFile,
+    fields: dict[str, Any],
+) -> Placed:
+    """Store the bytes and apply the collection's duplicate policy (caller holds its lock)."""
+    key = io.blobs.put(file.data)
+    policy = CollectionSettings.model_validate(collection.settings).duplicate_policy
+    existing = await repository.find_by_content_hash(session, collection.id, key)
+    version = 1
+    if existing is not None:
+        same = f"The collection already holds these bytes as document {existing.id}"
+        if policy is DuplicatePolicy.SKIP:
+            return Placed(existing, UploadOutcome.SKIPPED, same)
+        if policy is DuplicatePolicy.REJECT:
+            return Placed(existing, UploadOutcome.REJECTED, same)
+        if policy is DuplicatePolicy.REPLACE:
+            updated = await repository.update_document(session, existing, fields)
+            return Placed(updated, UploadOutcome.REPLACED, same + "; its metadata was replaced")
+        version = existing.version + 1
+    document = await repository.insert_document(
+        session,
+        tenant_id=principal.tenant_id,
+        values={
+            "meta": {},
+            "tags": [],
+            **fields,
+            "collection_id": collection.id,
+            "content_type": file.content_type,
+            "size_bytes": len(file.data),
+            "content_hash": key,
+            "blob_key": key,
+            "version": version,
+            "status": DocumentStatus.QUEUED,
+            "status_detail": queued_detail(),
+            "created_by": principal.user_id,
+            "created_by_username": principal.username or None,
+        },
+    )
+    if existing is not None:
+        return Placed(
+            document, UploadOutcome.VERSIONED, f"Version {version} of document {existing.id}"
+        )
+    return Placed(document, UploadOutcome.CREATED)
+
+
+def _enqueue_if_new(io: DocumentIO, placed: Placed) -> None:
+    if placed.outcome in (UploadOutcome.CREATED, UploadOutcome.VERSIONED):
+        io.queue.enqueue(EXTRACT_TASK, document_id=str(placed.document.id))
+
+
+async def upload_document_file(
+    session: AsyncSession, io: DocumentIO, document: Document, file: NewFile
+) -> Document:
+    """Attach or replace a document's bytes and queue extraction (same bytes: no change).
+
+    Raises:
+        FileTooLargeError: the file is over the limit.
+    """
+    _check_size(io, len(file.data), file.filename)
+    key = io.blobs.put(file.data)
+    if key == document.content_hash:
+        return document
+    old_key = document.blob_key
+    await repository.clear_results(session, document.id)
+    updated = await repository.update_document(
+        session,
+        document,
+        {
+            "content_type": file.content_type,
+            "size_bytes": len(file.data),
+            "content_hash": key,
+            "blob_key": key,
+            "version": document.version + (1 if old_key else 0),
+            "status": DocumentStatus.QUEUED,
+            "status_detail": queued_detail(),
+            "page_count": None,
+        },
+    )
+    await session.commit()
+    io.queue.enqueue(EXTRACT_TASK, document_id=str(updated.id))
+    if old_key:
+        await _forget_unused_blobs(session, io, {old_key})
+    return updated
+
+
+async def update_document(
+    session: AsyncSession, document: Document, data: DocumentUpdate
+) -> Document:
+    """Change the descriptive fields sent (`null` clears them; `name` cannot be null)."""
+    changes = _descriptive(data)
+    if data.name is not None:
+        changes["name"] = data.name
+    updated = await repository.update_document(session, document, changes)
+    await session.commit()
+    return updated
+
+
+async def delete_document(session: AsyncSession, io: DocumentIO, document: Document) -> None:
+    """Delete the document, its extraction results and blobs no one else uses."""
+    keys = await repository.image_blob_keys(session, document.id)
+    if document.blob_key:
+        keys.add(document.blob_key)
+    await repository.delete_document(session, document)
+    await session.commit()
+    await _forget_unused_blobs(session, io, keys)
+
+
+def read_original(io: DocumentIO, document: Document) -> bytes:
+    """The document's original bytes. Raises `DocumentContentMissingError` before an upload."""
+    if document.blob_key is None:
+        raise DocumentContentMissingError("The document has no content yet")
+    return io.blobs.get(document.blob_key)
+
+
+async def reprocess_document(session: AsyncSession, io: DocumentIO, document: Document) -> Document:
+    """Queue the pipeline again for the document's current bytes (or its URL)."""
+    if document.blob_key is None and not document.source_uri:
+        raise DocumentContentMissingError("The document has no content to process: upload it first")
+    updated = await repository.update_document(
+        session, document, {"status": DocumentStatus.QUEUED, "status_detail": queued_detail()}
+    )
+    await session.commit()
+    task = EXTRACT_TASK if updated.blob_key else FETCH_TASK
+    io.queue.enqueue(task, document_id=str(updated.id))
+    return updated
+
+
+async def _forget_unused_blobs(session: AsyncSession, io: DocumentIO, keys: set[str]) -> None:
+    """Delete blobs that no document or image references any more (after the commit)."""
+    if not keys:
+        return
+    still_used = await repository.referenced_blob_keys(session, sorted(keys))
+    for key in keys - still_used:
+        io.blobs.delete(key)

@@ -1,0 +1,130 @@
+"""Celery tasks of the document pipeline: thin wrappers that run `pipeline` use-cases.
+
+Tasks take ids only. Each worker process builds its own container (engine, blob store, queue)
+lazily on first use, in a per-process event loop, never at import time: prefork children must
+not share the parent's connections.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import logging
+import os
+import uuid
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
+from typing import Any, TypeVar, cast
+
+from celery import Task, shared_task
+
+from wxo.container import Container, build_container
+from wxo.core.config import Settings, get_settings
+from wxo.documents import pipeline
+from wxo.documents.service import EXTRACT_TASK, FETCH_TASK
+
+logger = logging.getLogger(__name__)
+T = TypeVar("T")
+F = TypeVar("F", bound=Callable[..., Any])
+SWEEP_TASK = "wxo.documents.sweep"
+
+
+@dataclass
+class _Runtime:
+    pid: int
+    loop: asyncio.AbstractEventLoop
+    container: Container
+    extractor: pipeline.Extractor
+
+
+_runtime: _Runtime | None = None
+
+
+def _task(name: str) -> Callable[[F], F]:
+    """`shared_task(name=..., bind=True)`, typed (Celery's decorator is not)."""
+    return cast(Callable[[F], F], shared_task(name=name, bind=True))
+
+
+def load_extractor(path: str) -> pipeline.Extractor:
+    """Import `module:function` (the default is `wxo.extraction.service:extract`)."""
+    module_name, _, attribute = path.partition(":")
+    return cast(pipeline.Extractor, getattr(importlib.import_module(module_name), attribute))
+
+
+def _settings(task: Task) -> Settings:
+    configured = task.app.conf.get("wxo_settings")
+    return configured if isinstance(configured, Settings) else get_settings()
+
+
+def _get_runtime(task: Task) -> _Runtime:
+    global _runtime
+    if _runtime is None or _runtime.pid != os.getpid():
+        settings = _settings(task)
+        loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(loop)
+        _runtime = _Runtime(
+            pid=os.getpid(),
+            loop=loop,
+            container=build_container(settings),
+            extractor=load_extractor(settings.documents.extractor),
+        )
+    return _runtime
+
+
+def _run(runtime: _Runtime, coroutine: Coroutine[Any, Any, T]) -> T:
+    return runtime.loop.run_until_complete(coroutine)
+
+
+@_task(EXTRACT_TASK)
+def extract(self: Task, document_id: str) -> str:
+    """Extract a document; transient failures retry with exponential back-off, then fail it."""
+    runtime = _get_runtime(self)
+    container = runtime.container
+    documents = container.settings.documents
+    try:
+        return _run(
+            runtime,
+            pipeline.run_extraction(
+                container.sessionmaker, container.blobs, runtime.extractor, uuid.UUID(document_id)
+            ),
+        )
+    except pipeline.TransientStageError as exc:
+        retries = int(self.request.retries or 0)
+        if retries >= documents.max_retries:
+            _run(
+                runtime,
+                pipeline.fail(
+                    container.sessionmaker,
+                    uuid.UUID(document_id),
+                    stage="extract",
+                    code="retries_exhausted",
+                    message=f"Extraction kept failing after {retries + 1} attempts ({exc})",
+                ),
+            )
+            return "failed"
+        countdown = min(2**retries, documents.retry_backoff_max)
+        logger.warning(
+            "extract %s: transient failure, retry in %ss: %s", document_id, countdown, exc
+        )
+        raise self.retry(exc=exc, countdown=countdown) from exc
+
+
+@_task(FETCH_TASK)
+def fetch(self: Task, document_id: str) -> str:
+    """Fetch a document's URL (a stub for now: the document fails with a clear message)."""
+    runtime = _get_runtime(self)
+    return _run(runtime, pipeline.run_fetch(runtime.container.sessionmaker, uuid.UUID(document_id)))
+
+
+@_task(SWEEP_TASK)
+def sweep(self: Task, older_than_seconds: float = 900.0) -> int:
+    """Re-enqueue documents stuck in `queued`/`extracting` (not scheduled yet: run it by hand)."""
+    runtime = _get_runtime(self)
+    container = runtime.container
+    ids = _run(
+        runtime,
+        pipeline.requeue_stuck(
+            container.sessionmaker, container.queue, older_than_seconds=older_than_seconds
+        ),
+    )
+    return len(ids)

@@ -1,0 +1,69 @@
+"""Document Store test fixtures: a recording queue instead of Celery, helpers to create things."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from tests.conftest import TenantUser
+from wxo.documents.dependencies import get_queue
+
+
+class RecordingQueue:
+    """A `Queue` that remembers what was enqueued (no worker needed)."""
+
+    def __init__(self) -> None:
+        """Start empty."""
+        self.sent: list[tuple[str, dict[str, Any]]] = []
+
+    def enqueue(self, task_name: str, **payload: Any) -> str:
+        """Record the task."""
+        self.sent.append((task_name, payload))
+        return f"job-{len(self.sent)}"
+
+    def workers_alive(self, timeout: float) -> int:
+        """No workers here."""
+        return 0
+
+
+@pytest.fixture
+def queue(app: FastAPI) -> RecordingQueue:
+    """The recording queue the app's document routes use."""
+    recording = RecordingQueue()
+
+    async def override() -> RecordingQueue:
+        return recording
+
+    app.dependency_overrides[get_queue] = override
+    return recording
+
+
+async def make_collection(
+    client: httpx.AsyncClient, tenant: TenantUser, name: str = "docs", **body: Any
+) -> dict[str, Any]:
+    """Create a collection; assert 201."""
+    response = await client.post(
+        "/v1/document-collections", json={"name": name, **body}, headers=tenant.headers
+    )
+    assert response.status_code == 201, response.text
+    collection: dict[str, Any] = response.json()
+    return collection
+
+
+async def make_text_document(
+    client: httpx.AsyncClient,
+    tenant: TenantUser,
+    collection_id: str,
+    text: str = "Hello world",
+    name: str = "hello.txt",
+    **body: Any,
+) -> httpx.Response:
+    """POST /v1/documents with text."""
+    return await client.post(
+        "/v1/documents",
+        json={"name": name, "collection_id": collection_id, "text": text, **body},
+        headers=tenant.headers,
+    )
