@@ -1,0 +1,1 @@
+"""One module per format family; each fills a `DocumentBuilder` from the file's bytes."""

@@ -1,0 +1,125 @@
+"""`extract()`: bytes in, `Extraction` out; the one entry point of the extraction library."""
+
+from __future__ import annotations
+
+import zipfile
+from collections.abc import Callable
+from functools import partial
+
+from wxo.extraction import sniff as sniffing
+from wxo.extraction.base import Extraction, ExtractionError
+from wxo.extraction.builder import DocumentBuilder
+from wxo.extraction.entities import extract_entities
+from wxo.extraction.formats.docx import extract_docx
+from wxo.extraction.formats.email import extract_eml
+from wxo.extraction.formats.epub import extract_epub
+from wxo.extraction.formats.html import extract_html
+from wxo.extraction.formats.image import extract_image
+from wxo.extraction.formats.markdown import extract_markdown
+from wxo.extraction.formats.odt import extract_odt
+from wxo.extraction.formats.pdf import extract_pdf
+from wxo.extraction.formats.pptx import extract_pptx
+from wxo.extraction.formats.structured import extract_json, extract_xml
+from wxo.extraction.formats.tabular import extract_csv, extract_xlsx
+from wxo.extraction.formats.text import extract_rtf, extract_text
+from wxo.extraction.metadata import choose_title, detect_language, extract_keywords
+from wxo.extraction.zipguard import check_zip
+
+Extractor = Callable[[bytes, DocumentBuilder], None]
+
+_EXTRACTORS: dict[str, Extractor] = {
+    sniffing.TEXT: extract_text,
+    sniffing.MARKDOWN: extract_markdown,
+    sniffing.HTML: extract_html,
+    sniffing.DOCX: extract_docx,
+    sniffing.PPTX: extract_pptx,
+    sniffing.XLSX: extract_xlsx,
+    sniffing.CSV: extract_csv,
+    sniffing.TSV: partial(extract_csv, delimiter="\t"),
+    sniffing.EML: extract_eml,
+    sniffing.JSON: extract_json,
+    sniffing.XML: extract_xml,
+    sniffing.EPUB: extract_epub,
+    sniffing.ODT: extract_odt,
+    sniffing.RTF: extract_rtf,
+}
+_ZIPPED = frozenset({sniffing.DOCX, sniffing.PPTX, sniffing.XLSX, sniffing.EPUB, sniffing.ODT})
+
+
+def supported_types() -> list[str]:
+    """Content types `extract` reads (images need OCR installed to give text)."""
+    return sorted(
+        [*_EXTRACTORS, sniffing.PDF, "image/png", "image/jpeg", "image/gif", "image/tiff"]
+    )
+
+
+def _run(content_type: str, data: bytes, builder: DocumentBuilder, max_pages: int | None) -> None:
+    if content_type == sniffing.PDF:
+        extract_pdf(data, builder, max_pages=max_pages)
+    elif content_type.startswith("image/"):
+        extract_image(data, builder, mime_type=content_type)
+    elif extractor := _EXTRACTORS.get(content_type):
+        if content_type in _ZIPPED:
+            check_zip(data)
+        extractor(data, builder)
+    else:
+        raise ExtractionError("unsupported_format", f"{content_type} files are not supported.")
+
+
+def extract(
+    data: bytes,
+    *,
+    filename: str | None = None,
+    declared_type: str | None = None,
+    max_pages: int | None = None,
+) -> Extraction:
+    """Extract elements, clean text, Markdown, images and metadata from one file's bytes.
+
+    Args:
+        data: the whole file.
+        filename: the uploaded name; its extension is a hint, never trusted over the bytes.
+        declared_type: the client's Content-Type; a hint as well.
+        max_pages: read at most this many pages of a paged format (PDF).
+
+    Returns:
+        The extraction; `warnings` says what was skipped or guessed.
+
+    Raises:
+        ExtractionError: `unsupported_format`, `encrypted`, `corrupted`, `empty`, `zip_bomb`
+            or `ocr_unavailable`, with a message a user can act on.
+    """
+    found = sniffing.sniff(data, filename=filename, declared_type=declared_type)
+    builder = DocumentBuilder()
+    if found.warning:
+        builder.warnings.append(found.warning)
+    try:
+        _run(found.content_type, data, builder, max_pages)
+    except ExtractionError:
+        raise
+    except (zipfile.BadZipFile, KeyError, ValueError, UnicodeDecodeError, EOFError) as exc:
+        # What the format libraries raise on damaged input (python-docx: KeyError for a missing
+        # part; openpyxl and lxml: ValueError subclasses); our own bugs are not hidden here.
+        raise ExtractionError(
+            "corrupted", f"The {found.content_type} file is damaged and cannot be read."
+        ) from exc
+    draft = builder.build()
+    if not draft.text.strip() and not draft.images:
+        raise ExtractionError("empty", "The document contains no text.")
+    language = detect_language(draft.text)
+    entities, entity_warning = extract_entities(draft.text, language)
+    warnings = list(draft.warnings)
+    if entity_warning:
+        warnings.append(entity_warning)
+    return Extraction(
+        content_type=found.content_type,
+        elements=draft.elements,
+        text=draft.text,
+        markdown=draft.markdown,
+        images=draft.images,
+        page_count=draft.page_count,
+        title=choose_title(draft.title, draft.elements, draft.text),
+        language=language,
+        keywords=extract_keywords(draft.text, language),
+        entities=entities,
+        warnings=warnings,
+    )
