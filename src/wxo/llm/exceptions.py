@@ -37,3 +37,15 @@ class InvalidModelConfigError(InvalidInputError):
 
 class SecretDecryptionError(ConflictError):
     """Stored secrets that the server key cannot decrypt (the key changed since they were saved)."""
+
+
+class ModelPolicyNotFoundError(NotFoundError):
+    """No such model policy in the caller's tenant."""
+
+
+class ModelPolicyExistsError(ConflictError):
+    """The tenant already has a model policy with this name."""
+
+
+class InvalidModelPolicyError(InvalidInputError):
+    """A policy names an unknown model, or breaks a rule of its strategy."""

@@ -60,3 +60,21 @@ class Model(UUIDPrimaryKey, Timestamps, Base):
     provider_config: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default="{}")
     connection_id: Mapped[str | None] = mapped_column(Text)
     created_by: Mapped[uuid.UUID | None]
+
+
+class ModelPolicy(UUIDPrimaryKey, Timestamps, Base):
+    """A model policy (IBM's `ModelPolicy`): a name that routes to several virtual models.
+
+    `policy` holds IBM's `{strategy{mode, on_status_codes}, retry{attempts, on_status_codes},
+    targets[{model_name, weight}], cache}` as validated by `wxo.llm.policy_schemas`.
+    """
+
+    __tablename__ = "model_policy"
+    __table_args__ = (UniqueConstraint("tenant_id", "name", name="uq_model_policy_tenant_id_name"),)
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenant.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(Text)
+    display_name: Mapped[str | None] = mapped_column(Text)
+    description: Mapped[str | None] = mapped_column(Text)
+    policy: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    created_by: Mapped[uuid.UUID | None]

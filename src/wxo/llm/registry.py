@@ -375,3 +375,13 @@ async def resolve(
     if model is None:
         raise _unknown_model(name)
     return _target(model, kind, key)
+
+
+async def model_exists(session: AsyncSession, tenant_id: uuid.UUID, name: str) -> bool:
+    """Whether `name` is a built-in model or one of the tenant's (as `resolve` would find it)."""
+    if name in BUILTINS:
+        return True
+    if name.startswith(LOCAL_PREFIX):
+        return False
+    names = [name] if name.startswith(VIRTUAL_PREFIX) else [name, VIRTUAL_PREFIX + name]
+    return await repository.get_model_by_name(session, tenant_id=tenant_id, names=names) is not None

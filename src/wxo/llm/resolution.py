@@ -7,13 +7,13 @@ import uuid
 from collections import OrderedDict
 from typing import Literal
 
-from wxo.llm.base import ModelTarget
+from wxo.llm.routing import Route
 
 _Key = tuple[uuid.UUID, str, Literal["chat", "embedding"]]
 
 
 class ResolutionCache:
-    """Candidate lists (a model and its fallbacks) per tenant, name and kind, kept `ttl` seconds.
+    """Routes (a model and its fallbacks, or a policy) per tenant, name and kind, kept `ttl` s.
 
     Registry writes in this process call `forget`; other processes (more API workers, the
     Celery worker) see a change within `ttl`. Errors (unknown model, ...) are never cached.
@@ -23,12 +23,12 @@ class ResolutionCache:
         """`ttl` 0 disables the cache."""
         self._ttl = ttl
         self._max_entries = max_entries
-        self._entries: OrderedDict[_Key, tuple[float, list[ModelTarget]]] = OrderedDict()
+        self._entries: OrderedDict[_Key, tuple[float, Route]] = OrderedDict()
 
     def get(
         self, tenant_id: uuid.UUID, name: str, kind: Literal["chat", "embedding"]
-    ) -> list[ModelTarget] | None:
-        """The candidates resolved less than `ttl` seconds ago, if any."""
+    ) -> Route | None:
+        """The route resolved less than `ttl` seconds ago, if any."""
         key = (tenant_id, name, kind)
         entry = self._entries.get(key)
         if entry is None:
@@ -43,12 +43,12 @@ class ResolutionCache:
         tenant_id: uuid.UUID,
         name: str,
         kind: Literal["chat", "embedding"],
-        candidates: list[ModelTarget],
+        route: Route,
     ) -> None:
-        """Remember `candidates` (the oldest entries go when the cache is full)."""
+        """Remember `route` (the oldest entries go when the cache is full)."""
         if self._ttl <= 0:
             return
-        self._entries[(tenant_id, name, kind)] = (time.monotonic(), candidates)
+        self._entries[(tenant_id, name, kind)] = (time.monotonic(), route)
         while len(self._entries) > self._max_entries:
             self._entries.popitem(last=False)
 

@@ -11,6 +11,7 @@ from wxo.api.deps import SessionDep
 from wxo.api.disconnect import cancel_on_disconnect
 from wxo.llm import responses, service
 from wxo.llm.dependencies import ProxyDep
+from wxo.llm.policy_router import router as policy_router
 from wxo.llm.schemas import (
     ChatCompletionCreate,
     EmbeddingCreate,
@@ -20,6 +21,7 @@ from wxo.llm.schemas import (
 )
 
 router = APIRouter(tags=["Model Proxy"])
+router.include_router(policy_router)  # `/model_policy`: the routing side of the proxy
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"description": "Invalid input for this model"},
@@ -35,18 +37,18 @@ _SSE = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 async def _chat_completions(
     request: Request, session: SessionDep, proxy: ProxyDep, body: ChatCompletionCreate
 ) -> Any:
-    candidates = await service.resolve_candidates(session, proxy, body.model or None, "chat")
+    route = await service.resolve_route(session, proxy, body.model or None, "chat")
     await session.close()  # no database work while the model answers
     chat_request = body.to_request()
     if body.stream:
-        model, chunks = await service.stream_chat(proxy, candidates, chat_request)
+        model, chunks = await service.stream_chat(proxy, route, chat_request)
         include_usage = bool(body.stream_options and body.stream_options.include_usage)
         return StreamingResponse(
             responses.chat_completion_sse(model, chunks, include_usage=include_usage),
             media_type="text/event-stream",
             headers=_SSE,
         )
-    result = await cancel_on_disconnect(request, service.chat(proxy, candidates, chat_request))
+    result = await cancel_on_disconnect(request, service.chat(proxy, route, chat_request))
     return JSONResponse(responses.chat_completion(result))
 
 
@@ -75,9 +77,9 @@ async def wxo_chat(
     request: Request, session: SessionDep, proxy: ProxyDep, body: WxoChatCreate
 ) -> Any:
     """WxO chat completion: `{content, response_metadata}`; accepts watsonx.ai `llm_params`."""
-    candidates = await service.resolve_candidates(session, proxy, body.model, "chat")
+    route = await service.resolve_route(session, proxy, body.model, "chat")
     await session.close()
-    result = await cancel_on_disconnect(request, service.chat(proxy, candidates, body.to_request()))
+    result = await cancel_on_disconnect(request, service.chat(proxy, route, body.to_request()))
     return JSONResponse(responses.wxo_completion(result))
 
 
@@ -86,16 +88,16 @@ async def wxo_completion(
     request: Request, session: SessionDep, proxy: ProxyDep, body: WxoCompletionCreate
 ) -> Any:
     """WxO text completion of one prompt: `{content, response_metadata}`."""
-    candidates = await service.resolve_candidates(session, proxy, body.model, "chat")
+    route = await service.resolve_route(session, proxy, body.model, "chat")
     await session.close()
-    result = await cancel_on_disconnect(request, service.chat(proxy, candidates, body.to_request()))
+    result = await cancel_on_disconnect(request, service.chat(proxy, route, body.to_request()))
     return JSONResponse(responses.wxo_completion(result))
 
 
 async def _embeddings(session: SessionDep, proxy: ProxyDep, body: EmbeddingCreate) -> Any:
-    candidates = await service.resolve_candidates(session, proxy, body.model or None, "embedding")
+    route = await service.resolve_route(session, proxy, body.model or None, "embedding")
     await session.close()
-    model, result = await service.embed(proxy, candidates, body.texts())
+    model, result = await service.embed(proxy, route, body.texts())
     return JSONResponse(responses.embeddings(model, result, body.encoding_format))
 
 

@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from wxo.core.config import LLMSettings
 from wxo.core.errors import AppError, InvalidInputError
-from wxo.llm import registry
+from wxo.llm import policies, registry
 from wxo.llm.base import (
     ChatChunk,
     ChatModel,
@@ -31,6 +31,8 @@ from wxo.llm.base import (
     ModelTarget,
     Usage,
 )
+from wxo.llm.exceptions import UnknownModelError
+from wxo.llm.routing import Route
 from wxo.llm.runtime import ModelRuntime
 from wxo.usage.recorder import UsageRecorder
 
@@ -58,46 +60,66 @@ class ProxyContext:
     settings: LLMSettings
 
 
-def _retryable(exc: BaseException) -> bool:
-    return bool(getattr(exc, "retryable", False))
+def _retryable(exc: BaseException, codes: frozenset[int] | None = None) -> bool:
+    """Whether a failure qualifies: retryable by the adapter, and in `codes` when it has a status."""
+    if not getattr(exc, "retryable", False):
+        return codes is not None and getattr(exc, "status_code", None) in codes
+    status = getattr(exc, "status_code", None)
+    return codes is None or status is None or status in codes
 
 
-async def _with_retries(settings: LLMSettings, call: Callable[[], Awaitable[T]]) -> T:
+async def _with_retries(settings: LLMSettings, route: Route, call: Callable[[], Awaitable[T]]) -> T:
+    attempts = settings.max_retries if route.retry_attempts is None else route.retry_attempts
     attempt = 0
     while True:
         try:
             return await call()
         except AppError as exc:
-            if not _retryable(exc) or attempt >= settings.max_retries:
+            if not _retryable(exc, route.retry_on) or attempt >= attempts:
                 raise
         delay = min(settings.retry_max_delay, settings.retry_base_delay * 2**attempt)
         await asyncio.sleep(delay * (0.5 + random.random() / 2))  # noqa: S311 (jitter)
         attempt += 1
 
 
-async def resolve_candidates(
-    session: AsyncSession,
-    ctx: ProxyContext,
-    name: str | None,
-    kind: Literal["chat", "embedding"],
-) -> list[ModelTarget]:
-    """The model and its fallbacks, resolved now or recently (see `ResolutionCache`).
-
-    Raises:
-        NotFoundError: the model (or the tenant default) does not exist.
-    """
-    cache = ctx.runtime.resolutions
-    cached = cache.get(ctx.tenant_id, name or "", kind)
-    if cached is not None:
-        return cached
-    primary = await registry.resolve(session, ctx.tenant_id, name, kind=kind, key=ctx.key)
+async def _resolve_uncached(
+    session: AsyncSession, ctx: ProxyContext, name: str | None, kind: Literal["chat", "embedding"]
+) -> Route:
+    try:
+        primary = await registry.resolve(session, ctx.tenant_id, name, kind=kind, key=ctx.key)
+    except UnknownModelError:
+        policy = await policies.route(session, ctx.tenant_id, name or "", kind=kind, key=ctx.key)
+        if policy is None:
+            raise
+        return policy
     candidates = [primary]
     for fallback in primary.fallbacks:
         candidates.append(
             await registry.resolve(session, ctx.tenant_id, fallback, kind=kind, key=ctx.key)
         )
-    cache.put(ctx.tenant_id, name or "", kind, candidates)
-    return candidates
+    return Route(targets=tuple(candidates))
+
+
+async def resolve_route(
+    session: AsyncSession,
+    ctx: ProxyContext,
+    name: str | None,
+    kind: Literal["chat", "embedding"],
+) -> Route:
+    """Where a request for `name` goes: a model and its fallbacks, or a model policy.
+
+    Resolved now or recently (see `ResolutionCache`).
+
+    Raises:
+        NotFoundError: no such model or policy (or no tenant default).
+    """
+    cache = ctx.runtime.resolutions
+    cached = cache.get(ctx.tenant_id, name or "", kind)
+    if cached is not None:
+        return cached
+    route = await _resolve_uncached(session, ctx, name, kind)
+    cache.put(ctx.tenant_id, name or "", kind, route)
+    return route
 
 
 def _apply_defaults(target: ModelTarget, request: ChatRequest) -> ChatRequest:
@@ -120,21 +142,21 @@ def _account(ctx: ProxyContext, model: str, usage: Usage, started: float, *, err
 
 async def _first_success(
     ctx: ProxyContext,
-    candidates: Sequence[ModelTarget],
+    route: Route,
     call: Callable[[ModelTarget], Awaitable[T]],
 ) -> tuple[ModelTarget, T, float]:
-    """Try each candidate (with retries) until one succeeds; failures are accounted here.
+    """Try the route's targets (with retries) until one succeeds; failures are accounted here.
 
     Returns the target that answered, its result and when its attempt started.
     """
     last_error: AppError | None = None
-    for target in candidates:
+    for target in route.order():
         started = time.perf_counter()
         try:
-            result = await _with_retries(ctx.settings, partial(call, target))
+            result = await _with_retries(ctx.settings, route, partial(call, target))
         except AppError as exc:
             _account(ctx, target.name, Usage(), started, error=True)
-            if not _retryable(exc):
+            if not _retryable(exc, route.fallback_on):
                 raise
             last_error = exc
             continue
@@ -144,9 +166,7 @@ async def _first_success(
     raise last_error
 
 
-async def chat(
-    ctx: ProxyContext, candidates: Sequence[ModelTarget], request: ChatRequest
-) -> ChatResult:
+async def chat(ctx: ProxyContext, route: Route, request: ChatRequest) -> ChatResult:
     """Answer with the first candidate that succeeds; the result names the model used."""
     if not request.messages:
         raise EmptyInputError("'messages' must contain at least one message")
@@ -154,7 +174,7 @@ async def chat(
     async def call(target: ModelTarget) -> ChatResult:
         return await ctx.runtime.chat(target).complete(_apply_defaults(target, request))
 
-    target, result, started = await _first_success(ctx, candidates, call)
+    target, result, started = await _first_success(ctx, route, call)
     _account(ctx, target.name, result.usage, started, error=False)
     return result.model_copy(update={"model": target.name})
 
@@ -180,9 +200,9 @@ async def _close(iterator: AsyncIterator[ChatChunk]) -> None:
 
 
 async def stream_chat(
-    ctx: ProxyContext, candidates: Sequence[ModelTarget], request: ChatRequest
+    ctx: ProxyContext, route: Route, request: ChatRequest
 ) -> tuple[str, AsyncIterator[ChatChunk]]:
-    """Open a stream on the first candidate that yields a first chunk.
+    """Open a stream on the first target of the route that yields a first chunk.
 
     Returns the model name used and an iterator that starts with that chunk. Closing the iterator
     (the client went away) closes the upstream call; usage is recorded when it ends either way.
@@ -193,7 +213,7 @@ async def stream_chat(
     async def call(target: ModelTarget) -> tuple[AsyncIterator[ChatChunk], ChatChunk | None]:
         return await _open_stream(ctx.runtime.chat(target), _apply_defaults(target, request))
 
-    target, (iterator, head), started = await _first_success(ctx, candidates, call)
+    target, (iterator, head), started = await _first_success(ctx, route, call)
     return target.name, _accounted(ctx, target.name, iterator, head, started)
 
 
@@ -226,9 +246,9 @@ async def _accounted(
 
 
 async def embed(
-    ctx: ProxyContext, candidates: Sequence[ModelTarget], texts: Sequence[str]
+    ctx: ProxyContext, route: Route, texts: Sequence[str]
 ) -> tuple[str, EmbeddingResult]:
-    """Vectors for `texts` from the first candidate that succeeds."""
+    """Vectors for `texts` from the first target of the route that succeeds."""
     if not texts:
         raise EmptyInputError("'input' must contain at least one text")
     empty = next((i for i, text in enumerate(texts) if not text), None)
@@ -242,6 +262,6 @@ async def embed(
     async def call(target: ModelTarget) -> EmbeddingResult:
         return await ctx.runtime.embedding(target).embed(texts)
 
-    target, result, started = await _first_success(ctx, candidates, call)
+    target, result, started = await _first_success(ctx, route, call)
     _account(ctx, target.name, Usage(prompt_tokens=result.prompt_tokens), started, error=False)
     return target.name, result
