@@ -17,6 +17,7 @@ from wxo.auth.tokens import TokenCache
 from wxo.container import Container, build_container
 from wxo.core.config import Settings, get_settings
 from wxo.health.router import alive_router
+from wxo.runtime.processes import die_with_parent
 
 DESCRIPTION = """\
 Open, self-hosted server for the WxO Server API (watsonx Orchestrate).
@@ -75,3 +76,12 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     app.include_router(api, prefix="/v1")
     app.include_router(api, prefix="/api/v1", include_in_schema=False)
     return app
+
+
+def create_worker_app() -> FastAPI:
+    """The app of one of several API processes (`wxo serve --workers N`).
+
+    Built from the environment `serve` prepared; the process dies with `serve` (no strays).
+    """
+    die_with_parent()
+    return create_app()

@@ -7,7 +7,6 @@ import signal
 import sys
 
 import uvicorn
-from fastapi import FastAPI
 
 from wxo.core import migrate
 from wxo.core.config import Settings
@@ -74,12 +73,6 @@ def _announce(settings: Settings, token: str | None) -> None:
     sys.stderr.flush()
 
 
-def create_worker_app() -> FastAPI:
-    """The app of one of several API processes: built from the environment, dies with `serve`."""
-    processes.die_with_parent()
-    return create_app()
-
-
 def _run_uvicorn(settings: Settings) -> None:
     if settings.server.workers > 1:
         # Several API processes: each builds its app from the environment.
@@ -89,7 +82,7 @@ def _run_uvicorn(settings: Settings) -> None:
             child_environment(settings.require_database_url(), settings.require_redis_url())
         )
         uvicorn.run(
-            "wxo.runtime.serve:create_worker_app",
+            "wxo.main:create_worker_app",
             factory=True,
             host=settings.server.host,
             port=settings.server.port,
