@@ -1,0 +1,235 @@
+"""The extraction stage against real PostgreSQL and the blob store, with a fake extractor."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import httpx
+import psycopg
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.engine import make_url
+
+from tests.conftest import TenantUser
+from tests.integration.documents import fake_extractor
+from wxo.container import Container
+from wxo.documents import pipeline
+from wxo.documents.models import Document, DocumentElement, DocumentImage
+from wxo.documents.tasks import load_extractor
+
+
+async def _document(
+    live_client: httpx.AsyncClient, tenant: TenantUser, text: str
+) -> dict[str, Any]:
+    name = f"pipe-{uuid.uuid4().hex[:8]}"
+    collection = await live_client.post(
+        "/v1/document-collections", json={"name": name}, headers=tenant.headers
+    )
+    assert collection.status_code == 201
+    response = await live_client.post(
+        "/v1/documents",
+        json={"name": "doc.md", "collection_id": collection.json()["id"], "text": text},
+        headers=tenant.headers,
+    )
+    assert response.status_code == 202
+    body: dict[str, Any] = response.json()
+    return body
+
+
+async def _count(container: Container, model: Any, document_id: uuid.UUID) -> int:
+    async with container.sessionmaker() as session:
+        stmt = select(func.count()).select_from(model).where(model.document_id == document_id)
+        return int(await session.scalar(stmt) or 0)
+
+
+async def test_extraction_stores_results_marks_ready_and_is_idempotent(
+    live_client: httpx.AsyncClient, live_tenant: TenantUser, container: Container
+) -> None:
+    doc = await _document(live_client, live_tenant, "# Intro\n\nFirst para.\n\nSecond IMG.")
+    doc_id = uuid.UUID(doc["id"])
+    extract = fake_extractor.extract
+
+    outcome = await pipeline.run_extraction(
+        container.sessionmaker, container.blobs, extract, doc_id
+    )
+    again = await pipeline.run_extraction(container.sessionmaker, container.blobs, extract, doc_id)
+    reprocess = await live_client.post(
+        f"/v1/documents/{doc_id}/reprocess", headers=live_tenant.headers
+    )
+    third = await pipeline.run_extraction(container.sessionmaker, container.blobs, extract, doc_id)
+
+    assert (outcome, again, third) == ("ready", "done_already", "ready")
+    assert reprocess.status_code == 202
+    assert await _count(container, DocumentElement, doc_id) == 3  # replaced, never doubled
+    assert await _count(container, DocumentImage, doc_id) == 1
+    status = (
+        await live_client.get(f"/v1/documents/{doc_id}/status", headers=live_tenant.headers)
+    ).json()
+    assert status["status"] == "ready"
+    detail = status["status_detail"]
+    assert (detail["stage"], detail["progress"], detail["error"]) == ("ready", 1.0, None)
+    extract_stage, index_stage = detail["stages"]
+    assert extract_stage["name"] == "extract"
+    assert extract_stage["items"] == 3
+    assert extract_stage["duration_ms"] >= 0
+    assert index_stage["name"] == "index"
+    assert index_stage["skipped"] is True
+    assert status["page_count"] == 1
+
+
+async def test_extraction_results_are_served_once_ready(
+    live_client: httpx.AsyncClient, live_tenant: TenantUser, container: Container
+) -> None:
+    doc = await _document(live_client, live_tenant, "# Intro\n\nBody text IMG.")
+    url = f"/v1/documents/{doc['id']}"
+    headers = live_tenant.headers
+
+    not_ready = await live_client.get(f"{url}/elements", headers=headers)
+    await pipeline.run_extraction(
+        container.sessionmaker, container.blobs, fake_extractor.extract, uuid.UUID(doc["id"])
+    )
+    elements = (await live_client.get(f"{url}/elements", headers=headers)).json()
+    markdown = (await live_client.get(f"{url}/text", headers=headers)).json()
+    text = (await live_client.get(f"{url}/text?format=text", headers=headers)).json()
+    bad_format = await live_client.get(f"{url}/text?format=html", headers=headers)
+    images = (await live_client.get(f"{url}/images", headers=headers)).json()
+    image = await live_client.get(f"{url}/images/img-1", headers=headers)
+    missing_image = await live_client.get(f"{url}/images/nope", headers=headers)
+    metadata = (await live_client.get(f"{url}/metadata", headers=headers)).json()
+    document = (await live_client.get(url, headers=headers)).json()
+
+    assert not_ready.status_code == 409
+    assert "queued" in not_ready.json()["detail"]
+    assert elements["total"] == 2
+    assert elements["data"][0] == {
+        "id": "e0", "type": "Title", "text": "Intro", "page_number": None, "order": 0,
+        "parent_id": None, "html": None, "metadata": {},
+    }  # fmt: skip
+    assert elements["data"][1]["parent_id"] == "e0"
+    assert markdown == {
+        "document_id": doc["id"],
+        "format": "markdown",
+        "text": "# Intro\n\nBody text IMG.",
+    }
+    assert text["text"] == "Intro\n\nBody text IMG."
+    assert bad_format.status_code == 422
+    assert images == [
+        {"id": "img-1", "page_number": None, "mime_type": "image/png", "width": 1, "height": 1,
+         "caption": None},
+    ]  # fmt: skip
+    assert image.status_code == 200
+    assert image.content == fake_extractor.PNG
+    assert image.headers["content-type"] == "image/png"
+    assert missing_image.status_code == 404
+    assert metadata == {
+        "language": "en", "title": "Intro", "summary": None,
+        "keywords": [{"text": "fake", "score": 0.5}],
+        "entities": [{"text": "Ada", "label": "PERSON", "count": 2}], "questions": None,
+    }  # fmt: skip
+    assert document["content_type"] == "text/markdown"  # the sniffed type replaces the declared
+
+
+async def test_permanent_extraction_error_fails_the_document_with_its_message(
+    live_client: httpx.AsyncClient, live_tenant: TenantUser, container: Container
+) -> None:
+    doc = await _document(live_client, live_tenant, "FAIL: PDF is encrypted")
+
+    outcome = await pipeline.run_extraction(
+        container.sessionmaker, container.blobs, fake_extractor.extract, uuid.UUID(doc["id"])
+    )
+
+    assert outcome == "failed"
+    status = (
+        await live_client.get(f"/v1/documents/{doc['id']}/status", headers=live_tenant.headers)
+    ).json()
+    assert status["status"] == "failed"
+    assert status["status_detail"]["error"] == {
+        "stage": "extract", "code": "unsupported_format", "message": "PDF is encrypted",
+    }  # fmt: skip
+    elements = await live_client.get(
+        f"/v1/documents/{doc['id']}/elements", headers=live_tenant.headers
+    )
+    assert elements.status_code == 409
+    assert "PDF is encrypted" in elements.json()["detail"]
+
+
+async def test_transient_extraction_error_is_raised_for_retry(
+    live_client: httpx.AsyncClient, live_tenant: TenantUser, container: Container
+) -> None:
+    doc = await _document(live_client, live_tenant, "FLAKY: later")
+
+    with pytest.raises(pipeline.TransientStageError):
+        await pipeline.run_extraction(
+            container.sessionmaker, container.blobs, fake_extractor.extract, uuid.UUID(doc["id"])
+        )
+
+    async with container.sessionmaker() as session:
+        row = await session.get(Document, uuid.UUID(doc["id"]))
+    assert row is not None
+    assert row.status == "extracting"
+    assert row.status_detail["attempts"] == 1
+
+
+async def test_results_of_replaced_bytes_are_discarded(
+    live_client: httpx.AsyncClient, live_tenant: TenantUser, container: Container
+) -> None:
+    doc = await _document(live_client, live_tenant, "old text")
+    doc_id = uuid.UUID(doc["id"])
+    new_key = container.blobs.put(b"new text")
+    dsn = make_url(container.settings.require_database_url()).set(drivername="postgresql")
+
+    def extract_while_replaced(data: bytes, **kwargs: Any) -> Any:
+        # New bytes arrive while extraction runs (between the stage's two transactions).
+        with psycopg.connect(dsn.render_as_string(False)) as conn:
+            conn.execute(
+                "UPDATE document SET blob_key = %s, content_hash = %s WHERE id = %s",
+                (new_key, new_key, doc_id),
+            )
+        return fake_extractor.extract(data, **kwargs)
+
+    outcome = await pipeline.run_extraction(
+        container.sessionmaker, container.blobs, extract_while_replaced, doc_id
+    )
+
+    assert outcome == "superseded"
+    assert await _count(container, DocumentElement, doc_id) == 0
+
+
+async def test_fetch_stub_fails_with_a_clear_message(
+    live_client: httpx.AsyncClient, live_tenant: TenantUser, container: Container
+) -> None:
+    collection = await live_client.post(
+        "/v1/document-collections",
+        json={"name": f"fetch-{uuid.uuid4().hex[:8]}"},
+        headers=live_tenant.headers,
+    )
+    doc = await live_client.post(
+        "/v1/documents",
+        json={
+            "name": "page",
+            "collection_id": collection.json()["id"],
+            "source_uri": "https://example.test/",
+        },
+        headers=live_tenant.headers,
+    )
+
+    await pipeline.run_fetch(container.sessionmaker, uuid.UUID(doc.json()["id"]))
+
+    status = (
+        await live_client.get(
+            f"/v1/documents/{doc.json()['id']}/status", headers=live_tenant.headers
+        )
+    ).json()
+    assert status["status"] == "failed"
+    assert status["status_detail"]["error"]["code"] == "not_supported"
+    assert "not yet supported" in status["status_detail"]["error"]["message"]
+
+
+def test_default_extractor_setting_names_the_extraction_service() -> None:
+    from wxo.core.config import DocumentSettings
+
+    assert DocumentSettings().extractor == "wxo.extraction.service:extract"
+    assert load_extractor("tests.integration.documents.fake_extractor:extract") is (
+        fake_extractor.extract
+    )
