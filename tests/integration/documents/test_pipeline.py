@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
+from tests.api.documents.conftest import RecordingQueue
 from tests.conftest import TenantUser
 from tests.integration.documents import fake_extractor
 from wxo.container import Container
@@ -233,3 +234,34 @@ def test_default_extractor_setting_names_the_extraction_service() -> None:
     assert load_extractor("tests.integration.documents.fake_extractor:extract") is (
         fake_extractor.extract
     )
+
+
+async def test_sweeper_requeues_documents_left_queued(
+    live_client: httpx.AsyncClient, live_tenant: TenantUser, container: Container
+) -> None:
+    doc = await _document(live_client, live_tenant, "left behind")
+    queue = RecordingQueue()
+
+    ids = await pipeline.requeue_stuck(container.sessionmaker, queue, older_than_seconds=0)
+    recent = await pipeline.requeue_stuck(container.sessionmaker, queue, older_than_seconds=3600)
+
+    assert uuid.UUID(doc["id"]) in ids
+    assert uuid.UUID(doc["id"]) not in recent
+    assert ("wxo.documents.extract", {"document_id": doc["id"]}) in queue.sent
+
+
+async def test_real_extraction_service_takes_markdown_to_ready(
+    live_client: httpx.AsyncClient, live_tenant: TenantUser, container: Container
+) -> None:
+    doc = await _document(live_client, live_tenant, "# Guide\n\nInstall the server first.\n")
+    real = load_extractor(container.settings.documents.extractor)
+
+    outcome = await pipeline.run_extraction(
+        container.sessionmaker, container.blobs, real, uuid.UUID(doc["id"])
+    )
+
+    assert outcome == "ready"
+    elements = (
+        await live_client.get(f"/v1/documents/{doc['id']}/elements", headers=live_tenant.headers)
+    ).json()
+    assert "Install the server first." in [e["text"] for e in elements["data"]]
