@@ -8,6 +8,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import date
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from wxo.core.time import utcnow
@@ -76,27 +77,35 @@ class UsageRecorder:
         pending, self._pending = self._pending, {}
         if not pending:
             return
+        # One order for every writer (no deadlocks between concurrent flushes), and a savepoint
+        # per row: a tenant deleted since its call loses its own counts, not everyone's.
+        keys = sorted(pending, key=lambda key: (str(key[0]), key[1], key[2]))
         try:
             async with self._sessionmaker() as session:
-                for (tenant_id, model, day), counts in sorted(
-                    pending.items(), key=lambda item: (str(item[0][0]), item[0][1], item[0][2])
-                ):  # one order for every writer: no deadlocks between concurrent flushes
-                    await repository.add(
-                        session,
-                        tenant_id=tenant_id,
-                        model=model,
-                        day=day,
-                        requests=counts.requests,
-                        errors=counts.errors,
-                        prompt_tokens=counts.prompt_tokens,
-                        completion_tokens=counts.completion_tokens,
-                        latency_ms=counts.latency_ms,
-                    )
+                for key in keys:
+                    await self._write(session, key, pending[key])
                 await session.commit()
         except Exception:  # accounting is best effort by design
-            logger.warning(
-                "could not record model usage of %d model(s)", len(pending), exc_info=True
-            )
+            logger.warning("could not record model usage of %d model(s)", len(keys), exc_info=True)
+
+    @staticmethod
+    async def _write(session: AsyncSession, key: _Key, counts: _Counts) -> None:
+        tenant_id, model, day = key
+        try:
+            async with session.begin_nested():
+                await repository.add(
+                    session,
+                    tenant_id=tenant_id,
+                    model=model,
+                    day=day,
+                    requests=counts.requests,
+                    errors=counts.errors,
+                    prompt_tokens=counts.prompt_tokens,
+                    completion_tokens=counts.completion_tokens,
+                    latency_ms=counts.latency_ms,
+                )
+        except IntegrityError:
+            logger.warning("dropped model usage of %s for tenant %s (gone?)", model, tenant_id)
 
     async def aclose(self) -> None:
         """Stop the pending timer and write what is left."""
