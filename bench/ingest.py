@@ -1,0 +1,359 @@
+"""Ingestion benchmark: real documents through the API and the worker, next to the raw library.
+
+A benchmark, not a test: it prints a markdown report (``--doc`` writes it to a file too) and
+writes raw numbers as JSON (``--out``); nothing asserts timings. Targets (issue "Document Store
+and Information Extraction") on 2 cores: text PDFs >= 20 pages/s, HTML >= 50 docs/s (no
+embedding yet), pipeline <= 1.3x the raw library's time, and API p95 of ``GET /v1/threads``
+within 1.5x of idle while a large batch ingests.
+
+What it does:
+
+1. Collects real documents nobody here wrote: Debian's HTML manuals and PDF manuals under
+   ``--docs`` (default ``/usr/share/doc``; ``*.pdf.gz`` are decompressed into a temp folder).
+2. **Raw library**: ``wxo.extraction.service.extract`` on every file in this process, one after
+   the other (what one worker process does), timed per file; best of ``--raw-repeat``.
+3. **Pipeline**: starts ``wxo serve`` as ``make run`` does (fresh data directory; one worker
+   process, like the raw run), creates one collection per set, uploads each set through
+   ``POST /v1/document-collections/{id}/documents`` in batches of ``--batch`` files, and polls
+   ``GET /v1/documents`` until every document is ready or failed. The time runs from the first
+   upload to the last document done; per-stage times come from ``status_detail.stages``.
+4. **API latency under ingestion**: a probe thread sends ``GET /v1/threads`` one after the
+   other (``--probe-seconds`` idle first, then during the pipeline runs) and reports p50/p95
+   of each window.
+
+Run: ``.venv/bin/python bench/ingest.py [--docs /usr/share/doc] [--doc out.md] [--out r.json]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import gzip
+import json
+import platform
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from threads import ManagedServer
+
+TARGETS = {"pdf_pages_per_s": 20.0, "html_docs_per_s": 50.0, "overhead": 1.3, "api_p95": 1.5}
+
+
+@dataclass
+class DocSet:
+    """The files of one kind."""
+
+    kind: str  # "html" | "pdf"
+    files: list[Path]
+
+    @property
+    def megabytes(self) -> float:
+        """Total size in MB."""
+        return sum(f.stat().st_size for f in self.files) / 1e6
+
+
+@dataclass
+class RawResult:
+    """The extraction library alone on one set."""
+
+    kind: str
+    files: int
+    failed: int
+    pages: int
+    seconds: float
+    per_file_ms: list[float] = field(default_factory=list)
+
+
+@dataclass
+class PipelineResult:
+    """The same set through the API and the worker."""
+
+    kind: str
+    files: int
+    ready: int
+    failed: int
+    pages: int
+    seconds: float
+    stage_ms: dict[str, float] = field(default_factory=dict)  # median per document
+    failures: list[str] = field(default_factory=list)
+
+
+# --------------------------------------------------------------------------------------------
+# Collecting documents
+# --------------------------------------------------------------------------------------------
+
+
+def collect(docs: Path, workdir: Path, max_files: int) -> list[DocSet]:
+    """Debian's HTML and PDF documentation (PDFs decompressed into `workdir`)."""
+    html = sorted(p for p in docs.rglob("*.html") if p.is_file() and p.stat().st_size > 0)
+    pdfs: list[Path] = []
+    for path in sorted(docs.rglob("*.pdf*")):
+        if path.name.endswith(".pdf"):
+            pdfs.append(path)
+        elif path.name.endswith(".pdf.gz"):
+            target = workdir / f"{len(pdfs):03d}-{path.name[:-3]}"
+            target.write_bytes(gzip.decompress(path.read_bytes()))
+            pdfs.append(target)
+    return [DocSet("html", html[:max_files]), DocSet("pdf", pdfs[:max_files])]
+
+
+# --------------------------------------------------------------------------------------------
+# Raw library
+# --------------------------------------------------------------------------------------------
+
+
+def run_raw(doc_set: DocSet, repeat: int) -> RawResult:
+    """`extract` on every file, sequentially; the best of `repeat` passes."""
+    from wxo.extraction.base import ExtractionError
+    from wxo.extraction.service import extract
+
+    best: RawResult | None = None
+    for _ in range(repeat):
+        result = RawResult(doc_set.kind, len(doc_set.files), 0, 0, 0.0)
+        started = time.perf_counter()
+        for path in doc_set.files:
+            data = path.read_bytes()
+            t0 = time.perf_counter()
+            try:
+                extraction = extract(data, filename=path.name, declared_type=None)
+                result.pages += extraction.page_count or 0
+            except ExtractionError:
+                result.failed += 1
+            result.per_file_ms.append((time.perf_counter() - t0) * 1000)
+        result.seconds = time.perf_counter() - started
+        if best is None or result.seconds < best.seconds:
+            best = result
+    assert best is not None
+    return best
+
+
+# --------------------------------------------------------------------------------------------
+# Pipeline
+# --------------------------------------------------------------------------------------------
+
+
+def batches(items: Sequence[Path], size: int) -> Iterator[Sequence[Path]]:
+    """`items` in chunks of `size`."""
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def all_documents(http: httpx.Client, collection_id: str) -> list[dict[str, Any]]:
+    """Every document of a collection (paged)."""
+    found: list[dict[str, Any]] = []
+    while True:
+        page = http.get(
+            "/v1/documents",
+            params={"collection_id": collection_id, "limit": 500, "offset": len(found)},
+        )
+        page.raise_for_status()
+        data = page.json()["data"]
+        found += data
+        if not data or len(found) >= page.json()["total"]:
+            return found
+
+
+def run_pipeline(http: httpx.Client, doc_set: DocSet, batch: int, timeout: float) -> PipelineResult:
+    """Upload the set into a fresh collection and wait until every document is done."""
+    name = f"bench-{doc_set.kind}-{int(time.time())}"
+    created = http.post("/v1/document-collections", json={"name": name})
+    created.raise_for_status()
+    collection_id = created.json()["id"]
+    started = time.perf_counter()
+    for chunk in batches(doc_set.files, batch):
+        files = [("files", (p.name, p.read_bytes(), "application/octet-stream")) for p in chunk]
+        response = http.post(f"/v1/document-collections/{collection_id}/documents", files=files)
+        response.raise_for_status()
+    deadline = time.monotonic() + timeout
+    while True:
+        documents = all_documents(http, collection_id)
+        done = [d for d in documents if d["status"] in ("ready", "failed")]
+        if len(done) == len(documents) or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    seconds = time.perf_counter() - started
+    stages: dict[str, list[float]] = {}
+    for document in documents:
+        for stage in document["status_detail"].get("stages", []):
+            if stage.get("duration_ms") is not None:
+                stages.setdefault(stage["name"], []).append(float(stage["duration_ms"]))
+    failed = [d for d in documents if d["status"] == "failed"]
+    return PipelineResult(
+        kind=doc_set.kind,
+        files=len(documents),
+        ready=sum(d["status"] == "ready" for d in documents),
+        failed=len(failed),
+        pages=sum(d.get("page_count") or 0 for d in documents),
+        seconds=seconds,
+        stage_ms={name: statistics.median(v) for name, v in stages.items()},
+        failures=[
+            f"{d['name']}: {(d['status_detail'].get('error') or {}).get('message', '?')}"
+            for d in failed
+        ],
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# API latency probe
+# --------------------------------------------------------------------------------------------
+
+
+class Probe(threading.Thread):
+    """`GET /v1/threads` back to back; latencies tagged with the current window name."""
+
+    def __init__(self, url: str, headers: dict[str, str]) -> None:
+        super().__init__(daemon=True)
+        self.url, self.headers = url, headers
+        self.window = "idle"
+        self.samples: dict[str, list[float]] = {}
+        self._halt = threading.Event()
+
+    def run(self) -> None:
+        """Probe until stopped."""
+        with httpx.Client(base_url=self.url, headers=self.headers, timeout=30) as http:
+            while not self._halt.is_set():
+                t0 = time.perf_counter()
+                http.get("/v1/threads", params={"limit": 20}).raise_for_status()
+                self.samples.setdefault(self.window, []).append((time.perf_counter() - t0) * 1000)
+                time.sleep(0.01)
+
+    def stop(self) -> None:
+        """Stop and wait."""
+        self._halt.set()
+        self.join(10)
+
+
+def percentile(values: Sequence[float], pct: float) -> float:
+    """Nearest-rank percentile."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(pct / 100 * len(ordered)) - 1))]
+
+
+# --------------------------------------------------------------------------------------------
+# Report
+# --------------------------------------------------------------------------------------------
+
+
+def report(
+    sets: list[DocSet],
+    raw: dict[str, RawResult],
+    piped: dict[str, PipelineResult],
+    probe: dict[str, list[float]],
+    command: str,
+) -> str:
+    """The markdown section for docs/benchmarks.md."""
+    lines = [
+        "## Ingestion (`bench/ingest.py`)",
+        "",
+        f"Command: `{command}`",
+        "",
+        f"- Date: {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC; {platform.machine()}, "
+        f"nproc={__import__('os').cpu_count()}, Python {platform.python_version()}",
+        "- Documents: "
+        + "; ".join(f"{s.kind}: {len(s.files)} files, {s.megabytes:.1f} MB" for s in sets),
+        "",
+        "| set | path | files | ready / failed | pages | seconds | docs/s | pages/s | MB/s |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for doc_set in sets:
+        r, p = raw[doc_set.kind], piped[doc_set.kind]
+        mb = doc_set.megabytes
+        lines.append(
+            f"| {doc_set.kind} | raw library | {r.files} | {r.files - r.failed} / {r.failed} | "
+            f"{r.pages} | {r.seconds:.2f} | {r.files / r.seconds:.1f} | "
+            f"{r.pages / r.seconds:.1f} | {mb / r.seconds:.2f} |"
+        )
+        lines.append(
+            f"| {doc_set.kind} | API + worker | {p.files} | {p.ready} / {p.failed} | {p.pages} | "
+            f"{p.seconds:.2f} | {p.files / p.seconds:.1f} | {p.pages / p.seconds:.1f} | "
+            f"{mb / p.seconds:.2f} |"
+        )
+    lines += ["", "| set | pipeline / raw time | median stage ms |", "|---|---|---|"]
+    for doc_set in sets:
+        r, p = raw[doc_set.kind], piped[doc_set.kind]
+        stages = ", ".join(f"{k} {v:.0f}" for k, v in p.stage_ms.items())
+        lines.append(f"| {doc_set.kind} | {p.seconds / r.seconds:.2f}x | {stages} |")
+    idle = probe.get("idle", [])
+    busy = [v for k, vs in probe.items() if k != "idle" for v in vs]
+    if idle and busy:
+        ratio = percentile(busy, 95) / percentile(idle, 95)
+        lines += [
+            "",
+            f"`GET /v1/threads` p50/p95: idle {percentile(idle, 50):.1f} / "
+            f"{percentile(idle, 95):.1f} ms ({len(idle)} requests); while ingesting "
+            f"{percentile(busy, 50):.1f} / {percentile(busy, 95):.1f} ms ({len(busy)} "
+            f"requests): p95 ratio {ratio:.2f}x (target <= {TARGETS['api_p95']}x).",
+        ]
+    failures = [f for p in piped.values() for f in p.failures]
+    if failures:
+        lines += ["", "Failed documents (pipeline):", *(f"- {f}" for f in failures[:20])]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--docs", type=Path, default=Path("/usr/share/doc"))
+    parser.add_argument("--max-files", type=int, default=1000, help="per set")
+    parser.add_argument("--batch", type=int, default=50, help="files per upload request")
+    parser.add_argument("--raw-repeat", type=int, default=2)
+    parser.add_argument("--probe-seconds", type=float, default=10.0, help="idle probe window")
+    parser.add_argument("--timeout", type=float, default=1800.0, help="per set")
+    parser.add_argument("--doc", type=Path, help="also write the markdown section here")
+    parser.add_argument("--out", type=Path, help="write raw results as JSON here")
+    args = parser.parse_args(argv)
+
+    with tempfile.TemporaryDirectory(prefix="wxo-ingest-") as tmp:
+        sets = [s for s in collect(args.docs, Path(tmp), args.max_files) if s.files]
+        if not sets:
+            print(f"no HTML or PDF documents under {args.docs}", file=sys.stderr)
+            return 2
+        raw = {s.kind: run_raw(s, args.raw_repeat) for s in sets}
+        for r in raw.values():
+            print(f"raw {r.kind}: {r.files} files, {r.pages} pages in {r.seconds:.2f}s")
+        server = ManagedServer(workers=None, keep_data=False)
+        try:
+            token = server.wait_ready()
+            headers = {"Authorization": f"Bearer {token}"}
+            probe = Probe(server.url, headers)
+            probe.start()
+            time.sleep(args.probe_seconds)
+            piped: dict[str, PipelineResult] = {}
+            with httpx.Client(base_url=server.url, headers=headers, timeout=120) as http:
+                for doc_set in sets:
+                    probe.window = doc_set.kind
+                    piped[doc_set.kind] = run_pipeline(http, doc_set, args.batch, args.timeout)
+                    p = piped[doc_set.kind]
+                    print(
+                        f"pipeline {p.kind}: {p.ready} ready, {p.failed} failed, {p.seconds:.2f}s"
+                    )
+            probe.stop()
+        finally:
+            server.stop()
+        command = "python bench/ingest.py " + " ".join(argv if argv is not None else sys.argv[1:])
+        text = report(sets, raw, piped, probe.samples, command.strip())
+    print(text)
+    if args.doc:
+        args.doc.write_text(text)
+    if args.out:
+        payload = {
+            "raw": {k: asdict(v) for k, v in raw.items()},
+            "pipeline": {k: asdict(v) for k, v in piped.items()},
+            "probe": probe.samples,
+        }
+        args.out.write_text(json.dumps(payload, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
