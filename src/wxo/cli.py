@@ -58,12 +58,18 @@ def serve(
 @app.command()
 def worker(
     concurrency: Annotated[int, typer.Option(help="Worker processes")] = 1,
+    beat: Annotated[
+        bool,
+        typer.Option(
+            "--beat", help="Also run the periodic tasks (the sweeper); in exactly one worker"
+        ),
+    ] = False,
 ) -> None:
     """Run a Celery worker (needs WXO_DATABASE_URL and WXO_REDIS_URL)."""
     from wxo.worker import run_worker
 
     settings = _settings()
-    run_worker(settings, concurrency=concurrency, loglevel=settings.log_level)
+    run_worker(settings, concurrency=concurrency, loglevel=settings.log_level, beat=beat)
 
 
 @app.command()

@@ -54,7 +54,7 @@ def build_container(settings: Settings) -> Container:
         engine=engine,
         sessionmaker=sessionmaker,
         redis=aioredis.from_url(redis_url),
-        queue=CeleryQueue(create_celery(redis_url)),
+        queue=CeleryQueue(create_celery(redis_url, settings.documents)),
         models=ModelRuntime(settings),
         usage=UsageRecorder(sessionmaker, settings.llm.usage_flush_seconds),
         blobs=FilesystemBlobStore(settings.data_dir / "blobs"),

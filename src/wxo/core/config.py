@@ -85,6 +85,11 @@ class DocumentSettings(BaseModel):
     # Celery retries of a stage after a transient failure (exponential back-off, capped).
     max_retries: int = 5
     retry_backoff_max: int = 300
+    # The sweeper (Celery beat) runs this often and re-enqueues documents left `queued` or
+    # `extracting` longer than `sweep_stuck_after_seconds` (a job lost between commit and enqueue,
+    # or a worker killed mid-stage). 0 turns the schedule off.
+    sweep_interval_seconds: float = Field(default=60.0, ge=0)
+    sweep_stuck_after_seconds: float = Field(default=900.0, gt=0)
 
 
 class Settings(BaseSettings):

@@ -118,7 +118,15 @@ def fetch(self: Task, document_id: str) -> str:
 
 @_task(SWEEP_TASK)
 def sweep(self: Task, older_than_seconds: float = 900.0) -> int:
-    """Re-enqueue documents stuck in `queued`/`extracting` (not scheduled yet: run it by hand)."""
+    """Re-enqueue documents stuck in `queued`/`extracting` (Celery beat runs this periodically).
+
+    Skipped while the broker queue holds messages: a `queued` document may then simply be waiting
+    its turn, and re-enqueueing it every interval would pile duplicates onto a backlog.
+    """
+    backlog = _queue_backlog(self)
+    if backlog:
+        logger.info("sweep skipped: %s messages still queued", backlog)
+        return 0
     runtime = _get_runtime(self)
     container = runtime.container
     ids = _run(
@@ -128,3 +136,12 @@ def sweep(self: Task, older_than_seconds: float = 900.0) -> int:
         ),
     )
     return len(ids)
+
+
+def _queue_backlog(task: Task) -> int:
+    """Messages waiting in the default queue (not those already taken by a worker)."""
+    with task.app.connection_for_read() as connection:
+        declared = connection.default_channel.queue_declare(
+            queue=task.app.conf.task_default_queue, passive=False
+        )
+    return int(declared.message_count)

@@ -6,12 +6,30 @@ from typing import Any
 
 from celery import Celery
 
+from wxo.core.config import DocumentSettings
 from wxo.runtime.embedded import celery_broker_url
 
 TASK_MODULES: list[str] = ["wxo.documents.tasks"]
+# Task names, not imports: the queue package does not depend on the domains it carries.
+SWEEP_TASK = "wxo.documents.sweep"
 
 
-def create_celery(redis_url: str) -> Celery:
+def beat_schedule(documents: DocumentSettings) -> dict[str, dict[str, Any]]:
+    """The periodic tasks run by Celery beat (`wxo worker --beat`, embedded in `wxo serve`)."""
+    if documents.sweep_interval_seconds <= 0:
+        return {}
+    return {
+        "documents-sweep": {
+            "task": SWEEP_TASK,
+            "schedule": documents.sweep_interval_seconds,
+            "kwargs": {"older_than_seconds": documents.sweep_stuck_after_seconds},
+            # A sweep not started within one interval is dropped: the next one does its work.
+            "options": {"expires": documents.sweep_interval_seconds},
+        }
+    }
+
+
+def create_celery(redis_url: str, documents: DocumentSettings | None = None) -> Celery:
     """A Celery app on Redis, configured for at-least-once delivery of idempotent tasks."""
     broker = celery_broker_url(redis_url)
     app = Celery("wxo", broker=broker, include=TASK_MODULES)
@@ -25,6 +43,7 @@ def create_celery(redis_url: str) -> Celery:
         worker_hijack_root_logger=False,
         task_serializer="json",
         accept_content=["json"],
+        beat_schedule=beat_schedule(documents or DocumentSettings()),
     )
     return app
 

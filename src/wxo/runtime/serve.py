@@ -47,10 +47,14 @@ def _serve(settings: Settings, *, worker_concurrency: int, with_worker: bool) ->
         if resolved.environment == "development":
             token = dev_token(resolved)
         env = child_environment(resolved.require_database_url(), resolved.require_redis_url())
+        env["WXO_DATA_DIR"] = str(resolved.data_dir)  # beat keeps its schedule file there
         worker = None
         if with_worker:
             worker = processes.spawn(
-                [sys.executable, "-m", "wxo", "worker", "--concurrency", str(worker_concurrency)],
+                [
+                    *[sys.executable, "-m", "wxo", "worker"],
+                    *["--concurrency", str(worker_concurrency), "--beat"],
+                ],
                 env,
             )
         try:
