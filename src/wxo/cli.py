@@ -6,6 +6,7 @@ import asyncio
 import sys
 import uuid
 from collections.abc import Awaitable, Callable, Coroutine
+from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
@@ -15,7 +16,7 @@ from wxo.auth import service as auth_service
 from wxo.auth.exceptions import InvalidTokenError
 from wxo.auth.schemas import TenantCreate
 from wxo.core import migrate as migrations
-from wxo.core.config import Settings, get_settings
+from wxo.core.config import DocumentSettings, Settings, get_settings
 from wxo.core.db import create_engine, create_sessionmaker
 from wxo.core.errors import AppError
 from wxo.core.logging import configure_logging
@@ -70,6 +71,58 @@ def worker(
 
     settings = _settings()
     run_worker(settings, concurrency=concurrency, loglevel=settings.log_level, beat=beat)
+
+
+@app.command()
+def ingest(
+    path: Annotated[
+        Path,
+        typer.Argument(exists=True, readable=True, help="A folder (walked recursively) or file"),
+    ],
+    collection: Annotated[str, typer.Option(help="Collection name (created when missing)")],
+    url: Annotated[
+        str, typer.Option(envvar="WXO_URL", help="Server URL")
+    ] = "http://127.0.0.1:4321",
+    token: Annotated[
+        str | None,
+        typer.Option(envvar="WXO_TOKEN", help="Bearer token [default: <data dir>/dev-token]"),
+    ] = None,
+    wait: Annotated[
+        bool, typer.Option("--wait/--no-wait", help="Follow the documents until ready or failed")
+    ] = True,
+    timeout: Annotated[float, typer.Option(help="Longest wait for processing, seconds")] = 1800.0,
+    max_file_size: Annotated[
+        int, typer.Option(help="Skip larger files, bytes (the server's limit)")
+    ] = DocumentSettings().max_file_bytes,
+    batch_files: Annotated[int, typer.Option(min=1, help="Files per upload request")] = 32,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON")] = False,
+) -> None:
+    """Load a folder into a collection over HTTP: skips unchanged files, reports every failure."""
+    from wxo.ingest.command import run_ingest_command
+
+    code = run_ingest_command(
+        path,
+        collection=collection,
+        url=url,
+        token=token or _dev_token(),
+        wait=wait,
+        timeout=timeout,
+        max_file_bytes=max_file_size,
+        batch_files=batch_files,
+        as_json=as_json,
+    )
+    raise typer.Exit(code)
+
+
+def _dev_token() -> str:
+    path = get_settings().data_dir / "dev-token"
+    try:
+        return path.read_text().strip()
+    except OSError:
+        raise typer.BadParameter(
+            f"no --token, no WXO_TOKEN and no {path} (start `wxo serve` or pass a token)",
+            param_hint="--token",
+        ) from None
 
 
 @app.command()
