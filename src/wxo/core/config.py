@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from functools import lru_cache
@@ -90,6 +91,27 @@ class DocumentSettings(BaseModel):
     # or a worker killed mid-stage). 0 turns the schedule off.
     sweep_interval_seconds: float = Field(default=60.0, ge=0)
     sweep_stuck_after_seconds: float = Field(default=900.0, gt=0)
+    # Fetching `source_uri` URLs (and `POST /v1/extract` with a `url`). Internal addresses
+    # (loopback, private, link-local, ...) are refused unless a network here allows them,
+    # e.g. ["127.0.0.1/32"] in tests. `fetch_max_bytes` unset means `max_file_bytes`.
+    fetch_max_bytes: int | None = Field(default=None, gt=0)
+    fetch_timeout_seconds: float = Field(default=30.0, gt=0)
+    fetch_max_redirects: int = Field(default=5, ge=0)
+    fetch_allow_networks: list[str] = Field(default_factory=list)
+    # `POST /v1/extract` (synchronous, not stored): largest input (413 above) and time limit.
+    extract_max_bytes: int = Field(default=20 * 1024 * 1024, gt=0)
+    extract_timeout_seconds: float = Field(default=60.0, gt=0)
+
+    @model_validator(mode="after")
+    def _check_fetch_allow_networks(self) -> DocumentSettings:
+        for entry in self.fetch_allow_networks:
+            ipaddress.ip_network(entry.strip(), strict=False)  # ValueError names the bad entry
+        return self
+
+    @property
+    def fetch_byte_limit(self) -> int:
+        """The largest fetched file: `fetch_max_bytes`, never more than `max_file_bytes`."""
+        return min(self.fetch_max_bytes or self.max_file_bytes, self.max_file_bytes)
 
 
 class Settings(BaseSettings):

@@ -24,12 +24,8 @@ async def get_queue(container: ContainerDep) -> Queue:
 async def get_document_io(
     container: ContainerDep, queue: Annotated[Queue, Depends(get_queue)]
 ) -> service.DocumentIO:
-    """Blob store, queue and per-file limit for document use-cases."""
-    return service.DocumentIO(
-        blobs=container.blobs,
-        queue=queue,
-        max_file_bytes=container.settings.documents.max_file_bytes,
-    )
+    """Blob store, queue, per-file and fetch limits for document use-cases."""
+    return service.document_io(container.settings.documents, container.blobs, queue)
 
 
 DocumentIODep = Annotated[service.DocumentIO, Depends(get_document_io)]

@@ -15,11 +15,18 @@ from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from wxo import webfetch
 from wxo.blobs.base import BlobNotFoundError, BlobStore
 from wxo.documents import repository
 from wxo.documents.models import Document, DocumentStatus
 from wxo.documents.schemas import CollectionSettings
-from wxo.documents.service import EXTRACT_TASK, FETCH_TASK
+from wxo.documents.service import (
+    EXTRACT_TASK,
+    FETCH_TASK,
+    DocumentIO,
+    NewFile,
+    attach_fetched_file,
+)
 from wxo.extraction.base import Extraction, ExtractionError
 from wxo.queue.base import Queue
 
@@ -160,6 +167,7 @@ async def run_extraction(
                 "finished_at": finished_at,
                 "duration_ms": duration_ms,
                 "items": len(result.elements),
+                "warnings": list(result.warnings),
             },
             {
                 "name": "index",
@@ -234,17 +242,72 @@ async def fail(
         await session.commit()
 
 
-async def run_fetch(sessionmaker: async_sessionmaker[AsyncSession], document_id: uuid.UUID) -> str:
-    """Fetch a document's `source_uri` (not implemented yet: the document fails clearly)."""
-    await fail(
-        sessionmaker,
-        document_id,
-        stage="fetch",
-        code="not_supported",
-        message="URL fetching is not yet supported: download the file and upload it with "
-        f"POST /v1/documents/{document_id}/upload",
-    )
-    return "failed"
+async def run_fetch(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    io: DocumentIO,
+    document_id: uuid.UUID,
+    *,
+    final_attempt: bool = True,
+) -> str:
+    """Download a queued document's `source_uri`, store the bytes and queue extraction.
+
+    The bytes take the upload path (`service.attach_fetched_file`); `wxo.webfetch` refuses
+    internal addresses and bounds size, time and redirects (`io.fetch`).
+
+    Returns `missing`, `done_already`, `superseded`, `failed` or `fetched`.
+
+    Raises:
+        TransientStageError: the download timed out and this is not the final attempt.
+    """
+    async with sessionmaker() as session:
+        document = await repository.get_document_for_pipeline(session, document_id, lock=True)
+        if document is None:
+            return "missing"
+        if document.blob_key is not None or document.status != DocumentStatus.QUEUED:
+            return "done_already"  # fetched or uploaded already, or failed (a redelivered job)
+        url = document.source_uri or ""
+        started_at = _now()
+        detail = _detail(document, stage="fetching", progress=0.05)
+        detail["attempts"] = int(detail.get("attempts", 0)) + 1
+        detail["stages"] = [{"name": "fetch", "started_at": started_at}]
+        await repository.set_status(session, document_id, {"status_detail": detail})
+        await session.commit()
+
+    clock = time.perf_counter()
+    limits = io.fetch
+    try:
+        fetched = await webfetch.fetch(
+            url,
+            max_bytes=limits.max_bytes,
+            timeout_seconds=limits.timeout_seconds,
+            max_redirects=limits.max_redirects,
+            allow_networks=limits.allow_networks,
+        )
+    except webfetch.FetchError as exc:
+        if exc.code == "timeout" and not final_attempt:
+            raise TransientStageError(f"{exc.code}: {exc.message}") from exc
+        await fail(sessionmaker, document_id, stage="fetch", code=exc.code, message=exc.message)
+        return "failed"
+    source = {
+        "url": url,
+        "final_url": fetched.final_url,
+        "redirects": fetched.redirects,
+        "filename": fetched.filename,
+        "content_type": fetched.content_type,
+        "bytes": len(fetched.data),
+        "started_at": started_at,
+        "finished_at": _now(),
+        "duration_ms": round((time.perf_counter() - clock) * 1000),
+    }
+    async with sessionmaker() as session:
+        document = await repository.get_document_for_pipeline(session, document_id, lock=True)
+        if document is None or document.blob_key is not None:
+            return "superseded"  # deleted, or a file was uploaded meanwhile
+        file = NewFile(
+            data=fetched.data, filename=fetched.filename, content_type=fetched.content_type
+        )
+        await attach_fetched_file(session, io, document, file, source)
+    return "fetched"
 
 
 async def requeue_stuck(

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from wxo.auth.schemas import TenantPrincipal
 from wxo.blobs.base import BlobStore
+from wxo.core.config import DocumentSettings
 from wxo.documents import repository
 from wxo.documents.exceptions import (
     CollectionNameTakenError,
@@ -39,6 +40,7 @@ from wxo.documents.schemas import (
     UploadOutcome,
 )
 from wxo.queue.base import Queue
+from wxo.webfetch import FetchError, FetchLimits, check_url
 
 logger = logging.getLogger(__name__)
 
@@ -52,11 +54,27 @@ _DESCRIPTIVE = (
 
 @dataclass(frozen=True)
 class DocumentIO:
-    """What document use-cases need besides the session: bytes storage, the queue, the limit."""
+    """What document use-cases need besides the session: bytes storage, the queue, the limits."""
 
     blobs: BlobStore
     queue: Queue
     max_file_bytes: int
+    fetch: FetchLimits = field(default_factory=FetchLimits)
+
+
+def document_io(settings: DocumentSettings, blobs: BlobStore, queue: Queue) -> DocumentIO:
+    """The `DocumentIO` the settings describe (API requests and workers build it the same way)."""
+    return DocumentIO(
+        blobs=blobs,
+        queue=queue,
+        max_file_bytes=settings.max_file_bytes,
+        fetch=FetchLimits(
+            max_bytes=settings.fetch_byte_limit,
+            timeout_seconds=settings.fetch_timeout_seconds,
+            max_redirects=settings.fetch_max_redirects,
+            allow_networks=tuple(settings.fetch_allow_networks),
+        ),
+    )
 
 
 @dataclass(frozen=True)
@@ -269,7 +287,8 @@ async def create_document(
 
     Raises:
         CollectionNotFoundError: no such collection in the tenant.
-        InvalidDocumentInputError: a `source_uri` that is not http(s) and no `text`.
+        InvalidDocumentInputError: a `source_uri` (and no `text`) that is not http(s), or whose
+            host is an IP address the server does not fetch from (loopback, private, ...).
         FileTooLargeError: `text` over the per-file limit.
         DuplicateDocumentError: the same text is in the collection and the policy is `reject`.
     """
@@ -290,11 +309,16 @@ async def create_document(
         _enqueue_if_new(io, placed)
         return placed
     uri = (data.source_uri or "").strip()
-    fetch = uri.lower().startswith(("http://", "https://"))
-    if uri and not fetch:
-        raise InvalidDocumentInputError(
-            "source_uri must be an http:// or https:// URL to be fetched"
-        )
+    fetch = bool(uri)
+    if uri:
+        try:
+            check_url(uri, io.fetch.allow_networks)
+        except FetchError as exc:
+            raise InvalidDocumentInputError(
+                f"source_uri cannot be fetched: {exc.message}"
+                if exc.code == "blocked_address"
+                else "source_uri must be an http:// or https:// URL to be fetched"
+            ) from None
     detail = (
         queued_detail()
         if fetch
@@ -414,6 +438,35 @@ async def upload_document_file(
     Raises:
         FileTooLargeError: the file is over the limit.
     """
+    return await _attach_file(session, io, document, file, queued_detail())
+
+
+async def attach_fetched_file(
+    session: AsyncSession,
+    io: DocumentIO,
+    document: Document,
+    file: NewFile,
+    source: dict[str, Any],
+) -> Document:
+    """Store the bytes fetched from the document's `source_uri` and queue extraction.
+
+    The upload path, with `source` (final URL, file name, timings) kept in `status_detail.fetch`.
+
+    Raises:
+        FileTooLargeError: the file is over the limit.
+    """
+    detail = queued_detail()
+    detail["fetch"] = source
+    return await _attach_file(session, io, document, file, detail)
+
+
+async def _attach_file(
+    session: AsyncSession,
+    io: DocumentIO,
+    document: Document,
+    file: NewFile,
+    detail: dict[str, Any],
+) -> Document:
     _check_size(io, len(file.data), file.filename)
     key = io.blobs.put(file.data)
     if key == document.content_hash:
@@ -430,7 +483,7 @@ async def upload_document_file(
             "blob_key": key,
             "version": document.version + (1 if old_key else 0),
             "status": DocumentStatus.QUEUED,
-            "status_detail": queued_detail(),
+            "status_detail": detail,
             "page_count": None,
         },
     )

@@ -20,7 +20,7 @@ from celery import Task, shared_task
 
 from wxo.container import Container, build_container
 from wxo.core.config import Settings, get_settings
-from wxo.documents import pipeline
+from wxo.documents import pipeline, service
 from wxo.documents.service import EXTRACT_TASK, FETCH_TASK
 
 logger = logging.getLogger(__name__)
@@ -111,9 +111,26 @@ def extract(self: Task, document_id: str) -> str:
 
 @_task(FETCH_TASK)
 def fetch(self: Task, document_id: str) -> str:
-    """Fetch a document's URL (a stub for now: the document fails with a clear message)."""
+    """Download a document's `source_uri`, then queue its extraction.
+
+    A timeout is retried once (a slow moment of the remote server); the second one fails the
+    document with `timeout`. Every other fetch error fails it at once.
+    """
     runtime = _get_runtime(self)
-    return _run(runtime, pipeline.run_fetch(runtime.container.sessionmaker, uuid.UUID(document_id)))
+    container = runtime.container
+    io = service.document_io(container.settings.documents, container.blobs, container.queue)
+    retries = int(self.request.retries or 0)
+    try:
+        return _run(
+            runtime,
+            pipeline.run_fetch(
+                container.sessionmaker, io, uuid.UUID(document_id), final_attempt=retries >= 1
+            ),
+        )
+    except pipeline.TransientStageError as exc:
+        countdown = min(2, container.settings.documents.retry_backoff_max)
+        logger.warning("fetch %s: timed out, one retry in %ss", document_id, countdown)
+        raise self.retry(exc=exc, countdown=countdown, max_retries=1) from exc
 
 
 @_task(SWEEP_TASK)

@@ -197,36 +197,6 @@ async def test_results_of_replaced_bytes_are_discarded(
     assert await _count(container, DocumentElement, doc_id) == 0
 
 
-async def test_fetch_stub_fails_with_a_clear_message(
-    live_client: httpx.AsyncClient, live_tenant: TenantUser, container: Container
-) -> None:
-    collection = await live_client.post(
-        "/v1/document-collections",
-        json={"name": f"fetch-{uuid.uuid4().hex[:8]}"},
-        headers=live_tenant.headers,
-    )
-    doc = await live_client.post(
-        "/v1/documents",
-        json={
-            "name": "page",
-            "collection_id": collection.json()["id"],
-            "source_uri": "https://example.test/",
-        },
-        headers=live_tenant.headers,
-    )
-
-    await pipeline.run_fetch(container.sessionmaker, uuid.UUID(doc.json()["id"]))
-
-    status = (
-        await live_client.get(
-            f"/v1/documents/{doc.json()['id']}/status", headers=live_tenant.headers
-        )
-    ).json()
-    assert status["status"] == "failed"
-    assert status["status_detail"]["error"]["code"] == "not_supported"
-    assert "not yet supported" in status["status_detail"]["error"]["message"]
-
-
 def test_default_extractor_setting_names_the_extraction_service() -> None:
     from wxo.core.config import DocumentSettings
 
