@@ -38,6 +38,7 @@ def upload_body_limits(settings: Settings) -> list[tuple[re.Pattern[str], int]]:
             re.compile(r"^(/api)?/v1/document-collections/[^/]+/documents$"),
             documents.max_batch_bytes + slack,
         ),
+        (re.compile(r"^(/api)?/v1/extract$"), documents.extract_max_bytes + slack),
     ]
 
 

@@ -4,6 +4,7 @@ from fastapi import APIRouter
 
 from wxo.auth.router import router as auth_router
 from wxo.documents.router import router as documents_router
+from wxo.extraction_api.router import router as extraction_router
 from wxo.health.router import router as health_router
 from wxo.llm.registry_router import router as llm_registry_router
 from wxo.llm.router import router as llm_router
@@ -18,6 +19,7 @@ def build_api_router() -> APIRouter:
     api.include_router(auth_router)
     api.include_router(threads_router)
     api.include_router(documents_router)
+    api.include_router(extraction_router)
     api.include_router(usage_router)  # before /models/{model_id}
     api.include_router(llm_registry_router)
     api.include_router(llm_router)

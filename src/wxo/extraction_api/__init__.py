@@ -1,0 +1,1 @@
+"""`POST /v1/extract`: the extraction library over HTTP, synchronous and unstored."""
