@@ -167,6 +167,8 @@ async def run_extraction(
                 "finished_at": finished_at,
                 "duration_ms": duration_ms,
                 "items": len(result.elements),
+                # What was skipped or guessed (a name that lies about the type, a non-UTF-8
+                # encoding): otherwise stored only in document_content, which no route serves.
                 "warnings": list(result.warnings),
             },
             {
