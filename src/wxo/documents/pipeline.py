@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from wxo import webfetch
 from wxo.blobs.base import BlobNotFoundError, BlobStore
 from wxo.documents import repository
+from wxo.documents.enrich import Enrichment
 from wxo.documents.models import Document, DocumentStatus
 from wxo.documents.schemas import CollectionSettings
 from wxo.documents.service import (
@@ -26,6 +27,7 @@ from wxo.documents.service import (
     DocumentIO,
     NewFile,
     attach_fetched_file,
+    send_job,
 )
 from wxo.extraction.base import Extraction, ExtractionError
 from wxo.queue.base import Queue
@@ -48,6 +50,14 @@ class Extractor(Protocol):
         ...
 
 
+class Enricher(Protocol):
+    """Summary and questions of a document's text for its tenant (see `wxo.documents.enrich`)."""
+
+    async def __call__(self, tenant_id: uuid.UUID, text: str) -> Enrichment | None:
+        """None when the tenant has no default chat model (or the model failed)."""
+        ...
+
+
 class TransientStageError(Exception):
     """A stage failed in a way worth retrying (the task retries with back-off)."""
 
@@ -61,8 +71,12 @@ async def run_extraction(
     blobs: BlobStore,
     extractor: Extractor,
     document_id: uuid.UUID,
+    enricher: Enricher | None = None,
 ) -> str:
     """Extract a queued document and store its results; return what happened.
+
+    With an `enricher`, the tenant's default chat model (if any) adds a summary and the
+    questions the document answers before the document becomes ready.
 
     Returns `missing`, `no_content`, `done_already`, `superseded`, `failed` or `ready`.
 
@@ -78,6 +92,7 @@ async def run_extraction(
         if document.status in (DocumentStatus.READY, DocumentStatus.FAILED):
             return "done_already"  # a redelivered job; /reprocess sets `queued` first
         blob_key = document.blob_key
+        tenant_id = document.tenant_id
         filename, declared = document.name, document.content_type
         collection = await repository.get_collection(
             session, document.tenant_id, document.collection_id
@@ -125,6 +140,7 @@ async def run_extraction(
         )
         return "failed"
     duration_ms = round((time.perf_counter() - clock) * 1000)
+    enrich_stage, extra = await _enrich(enricher, tenant_id, result.text)
     image_rows = [
         {
             "image_id": image.id,
@@ -156,6 +172,7 @@ async def run_extraction(
                     {"text": e.text, "label": e.label, "count": e.count} for e in result.entities
                 ],
                 "warnings": list(result.warnings),
+                "extra": extra,
             },
         )
         finished_at = _now()
@@ -171,6 +188,7 @@ async def run_extraction(
                 # encoding): otherwise stored only in document_content, which no route serves.
                 "warnings": list(result.warnings),
             },
+            enrich_stage,
             {
                 "name": "index",
                 "skipped": True,
@@ -194,6 +212,27 @@ async def run_extraction(
         )
         await session.commit()
     return "ready"
+
+
+async def _enrich(
+    enricher: Enricher | None, tenant_id: uuid.UUID, text: str
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The enrich stage's record and the `extra` metadata it produced (empty when skipped)."""
+    started_at, clock = _now(), time.perf_counter()
+    found = await enricher(tenant_id, text) if enricher is not None else None
+    stage: dict[str, Any] = {
+        "name": "enrich",
+        "started_at": started_at,
+        "finished_at": _now(),
+        "duration_ms": round((time.perf_counter() - clock) * 1000),
+        "items": 0,
+    }
+    if found is None:
+        stage |= {"skipped": True, "reason": "no default chat model (summary and questions absent)"}
+        return stage, {}
+    extra = {"summary": found.summary, "questions": found.questions, "summary_model": found.model}
+    stage |= {"items": len(found.questions) + (found.summary is not None), "model": found.model}
+    return stage, extra
 
 
 def _detail(document: Document, *, stage: str, progress: float) -> dict[str, Any]:
@@ -315,16 +354,19 @@ async def run_fetch(
 async def requeue_stuck(
     sessionmaker: async_sessionmaker[AsyncSession], queue: Queue, *, older_than_seconds: float
 ) -> Sequence[uuid.UUID]:
-    """Enqueue again documents left `queued`/`extracting` longer than given (lost or killed jobs)."""
+    """Enqueue again documents left `queued`/`extracting` longer than given (lost or killed jobs).
+
+    A document with its bytes gets an extraction job; one still waiting for its URL, a fetch job.
+    """
     async with sessionmaker() as session:
-        ids = await repository.stuck_documents(
+        stuck = await repository.stuck_documents(
             session,
             statuses=(DocumentStatus.QUEUED, DocumentStatus.EXTRACTING),
             older_than_seconds=older_than_seconds,
         )
-    for document_id in ids:
-        queue.enqueue(EXTRACT_TASK, document_id=str(document_id))
-    return ids
+    for document_id, has_bytes in stuck:
+        send_job(queue, EXTRACT_TASK if has_bytes else FETCH_TASK, document_id)
+    return [document_id for document_id, _ in stuck]
 
 
 __all__ = ["EXTRACT_TASK", "FETCH_TASK", "Extractor", "TransientStageError", "run_extraction"]

@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Select, delete, func, insert, select, update
+from sqlalchemy import Select, delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from wxo.documents.models import (
@@ -239,14 +239,17 @@ async def referenced_blob_keys(session: AsyncSession, keys: Sequence[str]) -> se
 
 async def stuck_documents(
     session: AsyncSession, *, statuses: Sequence[DocumentStatus], older_than_seconds: float
-) -> Sequence[uuid.UUID]:
-    """Ids of documents with bytes that sat in one of `statuses` longer than given."""
-    stmt = select(Document.id).where(
+) -> Sequence[tuple[uuid.UUID, bool]]:
+    """Documents that sat in one of `statuses` longer than given: (id, has its bytes).
+
+    Those without bytes count only when they have a URL to fetch them from.
+    """
+    stmt = select(Document.id, Document.blob_key.is_not(None)).where(
         Document.status.in_(list(statuses)),
-        Document.blob_key.is_not(None),
+        or_(Document.blob_key.is_not(None), Document.source_uri.is_not(None)),
         Document.updated_at < func.now() - func.make_interval(0, 0, 0, 0, 0, 0, older_than_seconds),
     )
-    return (await session.execute(stmt)).scalars().all()
+    return [(row[0], bool(row[1])) for row in (await session.execute(stmt)).all()]
 
 
 # --- extraction results -----------------------------------------------------------------------

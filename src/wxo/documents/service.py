@@ -339,7 +339,7 @@ async def create_document(
     )
     await session.commit()
     if fetch:
-        io.queue.enqueue(FETCH_TASK, document_id=str(document.id))
+        send_job(io.queue, FETCH_TASK, document.id)
     return Placed(document, UploadOutcome.CREATED)
 
 
@@ -425,9 +425,22 @@ async def _place(
     return Placed(document, UploadOutcome.CREATED)
 
 
+def send_job(queue: Queue, task: str, document_id: uuid.UUID) -> None:
+    """Send a pipeline job for a committed document; a broker that is down is not an error.
+
+    The document is already stored as `queued`: failing the request would tell the client it
+    was not, and a retry would meet the duplicate policy. The sweeper (Celery beat,
+    `sweep_stuck_after_seconds`) sends the job once the broker is back.
+    """
+    try:
+        queue.enqueue(task, document_id=str(document_id))
+    except Exception:  # any broker failure: the sweeper owns recovery
+        logger.warning("could not send %s for document %s; the sweeper will", task, document_id)
+
+
 def _enqueue_if_new(io: DocumentIO, placed: Placed) -> None:
     if placed.outcome in (UploadOutcome.CREATED, UploadOutcome.VERSIONED):
-        io.queue.enqueue(EXTRACT_TASK, document_id=str(placed.document.id))
+        send_job(io.queue, EXTRACT_TASK, placed.document.id)
 
 
 async def upload_document_file(
@@ -488,7 +501,7 @@ async def _attach_file(
         },
     )
     await session.commit()
-    io.queue.enqueue(EXTRACT_TASK, document_id=str(updated.id))
+    send_job(io.queue, EXTRACT_TASK, updated.id)
     if old_key:
         await _forget_unused_blobs(session, io, {old_key})
     return updated
@@ -532,7 +545,7 @@ async def reprocess_document(session: AsyncSession, io: DocumentIO, document: Do
     )
     await session.commit()
     task = EXTRACT_TASK if updated.blob_key else FETCH_TASK
-    io.queue.enqueue(task, document_id=str(updated.id))
+    send_job(io.queue, task, updated.id)
     return updated
 
 

@@ -20,8 +20,9 @@ from celery import Task, shared_task
 
 from wxo.container import Container, build_container
 from wxo.core.config import Settings, get_settings
-from wxo.documents import pipeline, service
+from wxo.documents import enrich, pipeline, service
 from wxo.documents.service import EXTRACT_TASK, FETCH_TASK
+from wxo.llm.service import ProxyContext
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -35,6 +36,7 @@ class _Runtime:
     loop: asyncio.AbstractEventLoop
     container: Container
     extractor: pipeline.Extractor
+    enricher: pipeline.Enricher
 
 
 _runtime: _Runtime | None = None
@@ -62,13 +64,35 @@ def _get_runtime(task: Task) -> _Runtime:
         settings = _settings(task)
         loop = asyncio.new_event_loop()
         asyncio.set_event_loop(loop)
+        container = build_container(settings)
         _runtime = _Runtime(
             pid=os.getpid(),
             loop=loop,
-            container=build_container(settings),
+            container=container,
             extractor=load_extractor(settings.documents.extractor),
+            enricher=_enricher(container),
         )
     return _runtime
+
+
+def _enricher(container: Container) -> pipeline.Enricher:
+    """Summaries through the Model Proxy, as the tenant's API calls would get them."""
+
+    async def enrich_for(tenant_id: uuid.UUID, text: str) -> enrich.Enrichment | None:
+        proxy = ProxyContext(
+            tenant_id=tenant_id,
+            key=container.settings.signing_key(),
+            runtime=container.models,
+            usage=container.usage,
+            settings=container.settings.llm,
+        )
+        try:
+            async with container.sessionmaker() as session:
+                return await enrich.enrich(session, proxy, text)
+        finally:
+            await container.usage.flush()  # the worker's loop only runs during tasks
+
+    return enrich_for
 
 
 def _run(runtime: _Runtime, coroutine: Coroutine[Any, Any, T]) -> T:
@@ -85,7 +109,11 @@ def extract(self: Task, document_id: str) -> str:
         return _run(
             runtime,
             pipeline.run_extraction(
-                container.sessionmaker, container.blobs, runtime.extractor, uuid.UUID(document_id)
+                container.sessionmaker,
+                container.blobs,
+                runtime.extractor,
+                uuid.UUID(document_id),
+                runtime.enricher,
             ),
         )
     except pipeline.TransientStageError as exc:

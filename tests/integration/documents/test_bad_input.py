@@ -149,7 +149,7 @@ async def test_bad_files_fail_clearly_and_the_rest_of_the_batch_is_extracted(
     ):
         document = await _get(live_client, live_tenant, f"/v1/documents/{ids[name]}")
         assert document["content_type"] == real_type
-        (extract_stage, _index_stage) = by_name[name]["status_detail"]["stages"]
+        extract_stage = by_name[name]["status_detail"]["stages"][0]
         assert any(
             f"The file name says {batch[name][1]} but the content is {real_type}" in warning
             for warning in extract_stage["warnings"]
@@ -160,7 +160,7 @@ async def test_bad_files_fail_clearly_and_the_rest_of_the_batch_is_extracted(
     # Windows-1252 bytes are decoded as such, not as mojibake or replacement characters.
     menu = await _get(live_client, live_tenant, f"/v1/documents/{ids['menu.txt']}/text?format=text")
     assert menu["text"] == CP1252_TEXT
-    (menu_stage, _index_stage) = by_name["menu.txt"]["status_detail"]["stages"]
+    menu_stage = by_name["menu.txt"]["status_detail"]["stages"][0]
     assert "Text is not UTF-8; decoded as cp1252." in menu_stage["warnings"]
 
     # Script, style and noscript contents and event handlers never reach the text or elements.

@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import psycopg
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.engine import make_url
 
 from tests.api.documents.conftest import RecordingQueue
@@ -70,7 +70,9 @@ async def test_extraction_stores_results_marks_ready_and_is_idempotent(
     assert status["status"] == "ready"
     detail = status["status_detail"]
     assert (detail["stage"], detail["progress"], detail["error"]) == ("ready", 1.0, None)
-    extract_stage, index_stage = detail["stages"]
+    extract_stage, enrich_stage, index_stage = detail["stages"]
+    assert enrich_stage["name"] == "enrich"
+    assert enrich_stage["skipped"] is True  # no default chat model
     assert extract_stage["name"] == "extract"
     assert extract_stage["items"] == 3
     assert extract_stage["duration_ms"] >= 0
@@ -235,3 +237,38 @@ async def test_real_extraction_service_takes_markdown_to_ready(
         await live_client.get(f"/v1/documents/{doc['id']}/elements", headers=live_tenant.headers)
     ).json()
     assert "Install the server first." in [e["text"] for e in elements["data"]]
+
+
+async def test_sweeper_sends_a_fetch_job_for_a_url_document_without_bytes(
+    live_client: httpx.AsyncClient, live_tenant: TenantUser, container: Container
+) -> None:
+    collection = await live_client.post(
+        "/v1/document-collections",
+        json={"name": f"url-{uuid.uuid4().hex[:8]}"},
+        headers=live_tenant.headers,
+    )
+    created = await live_client.post(
+        "/v1/documents",
+        json={
+            "name": "page.html",
+            "collection_id": collection.json()["id"],
+            "source_uri": "https://docs.example.org/page.html",
+        },
+        headers=live_tenant.headers,
+    )
+    assert created.status_code == 202, created.text
+    document_id = created.json()["id"]
+    async with container.sessionmaker() as session:  # as if its fetch job had been lost
+        await session.execute(
+            update(Document)
+            .where(Document.id == uuid.UUID(document_id))
+            .values(status="queued", blob_key=None)
+        )
+        await session.commit()
+    queue = RecordingQueue()
+
+    ids = await pipeline.requeue_stuck(container.sessionmaker, queue, older_than_seconds=0)
+
+    assert uuid.UUID(document_id) in ids
+    assert ("wxo.documents.fetch", {"document_id": document_id}) in queue.sent
+    assert ("wxo.documents.extract", {"document_id": document_id}) not in queue.sent
