@@ -14,6 +14,7 @@ from wxo.api.disconnect import ClientDisconnectedError
 from wxo.core.errors import (
     AppError,
     AuthenticationError,
+    BusyError,
     ConflictError,
     InvalidInputError,
     NotFoundError,
@@ -38,6 +39,7 @@ STATUS_BY_ERROR: dict[type[AppError], int] = {
     UpstreamAuthError: 401,
     RateLimitedError: 429,
     PayloadTooLargeError: 413,
+    BusyError: 503,
 }
 
 
@@ -53,6 +55,8 @@ async def _app_error_handler(_: Request, exc: Exception) -> JSONResponse:
     # Our own 401s challenge the client; a provider's rejected key is not the client's fault.
     challenge = status == 401 and isinstance(exc, AuthenticationError)
     headers = {"WWW-Authenticate": "Bearer"} if challenge else None
+    if isinstance(exc, BusyError):
+        headers = {"Retry-After": str(exc.retry_after)}
     return JSONResponse({"detail": str(exc)}, status_code=status, headers=headers)
 
 

@@ -90,6 +90,9 @@ class DocumentSettings(BaseModel):
     # `extracting` longer than `sweep_stuck_after_seconds` (a job lost between commit and enqueue,
     # or a worker killed mid-stage). 0 turns the schedule off.
     sweep_interval_seconds: float = Field(default=60.0, ge=0)
+    # Backpressure: new documents are refused (503 + Retry-After) while this many jobs wait in
+    # the queue (0: no limit). Ingestion then slows the clients, not the API or the broker.
+    max_queued_jobs: int = Field(default=10_000, ge=0)
     sweep_stuck_after_seconds: float = Field(default=900.0, gt=0)
     # Fetching `source_uri` URLs (and `POST /v1/extract` with a `url`). Internal addresses
     # (loopback, private, link-local, ...) are refused unless a network here allows them,

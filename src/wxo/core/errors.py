@@ -63,6 +63,17 @@ class UpstreamAuthError(UpstreamError):
     code = "upstream_unauthorized"
 
 
+class BusyError(AppError):
+    """The server is too busy to take this work now; `retry_after` seconds is a fair wait."""
+
+    code = "busy"
+
+    def __init__(self, message: str, *, retry_after: int = 30) -> None:
+        """Say why, and when to try again."""
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
 class PayloadTooLargeError(AppError):
     """The input is larger than allowed."""
 

@@ -1,6 +1,12 @@
 """Document Store errors (no HTTP here: `wxo.api.errors` maps them)."""
 
-from wxo.core.errors import ConflictError, InvalidInputError, NotFoundError, PayloadTooLargeError
+from wxo.core.errors import (
+    BusyError,
+    ConflictError,
+    InvalidInputError,
+    NotFoundError,
+    PayloadTooLargeError,
+)
 
 
 class CollectionNotFoundError(NotFoundError):
@@ -37,3 +43,7 @@ class FileTooLargeError(PayloadTooLargeError):
 
 class InvalidDocumentInputError(InvalidInputError):
     """A document request that breaks a rule (e.g. neither text nor an http(s) source_uri)."""
+
+
+class QueueFullError(BusyError):
+    """Too many pipeline jobs are waiting: new documents are refused for now."""

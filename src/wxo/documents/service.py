@@ -27,6 +27,7 @@ from wxo.documents.exceptions import (
     DuplicateDocumentError,
     FileTooLargeError,
     InvalidDocumentInputError,
+    QueueFullError,
 )
 from wxo.documents.models import Document, DocumentCollection, DocumentStatus
 from wxo.documents.schemas import (
@@ -60,6 +61,7 @@ class DocumentIO:
     queue: Queue
     max_file_bytes: int
     fetch: FetchLimits = field(default_factory=FetchLimits)
+    max_queued_jobs: int = 0
 
 
 def document_io(settings: DocumentSettings, blobs: BlobStore, queue: Queue) -> DocumentIO:
@@ -68,6 +70,7 @@ def document_io(settings: DocumentSettings, blobs: BlobStore, queue: Queue) -> D
         blobs=blobs,
         queue=queue,
         max_file_bytes=settings.max_file_bytes,
+        max_queued_jobs=settings.max_queued_jobs,
         fetch=FetchLimits(
             max_bytes=settings.fetch_byte_limit,
             timeout_seconds=settings.fetch_timeout_seconds,
@@ -292,6 +295,7 @@ async def create_document(
         FileTooLargeError: `text` over the per-file limit.
         DuplicateDocumentError: the same text is in the collection and the policy is `reject`.
     """
+    check_capacity(io)
     collection = await repository.get_collection(
         session, principal.tenant_id, data.collection_id, lock=True
     )
@@ -356,7 +360,9 @@ async def upload_files(
     Raises:
         CollectionNotFoundError: no such collection in the tenant.
         FileTooLargeError: any file over the limit (then none is stored).
+        QueueFullError: too many jobs wait already (then none is stored).
     """
+    check_capacity(io)
     collection = await repository.get_collection(
         session, principal.tenant_id, collection_id, lock=True
     )
@@ -425,6 +431,27 @@ async def _place(
     return Placed(document, UploadOutcome.CREATED)
 
 
+def check_capacity(io: DocumentIO) -> None:
+    """Refuse new work while the queue holds `max_queued_jobs` jobs (backpressure).
+
+    Raises:
+        QueueFullError: the queue is full; nothing has been stored.
+    """
+    if io.max_queued_jobs <= 0:
+        return
+    try:
+        waiting = io.queue.backlog()
+    except Exception:  # a broker that is down: accept, the sweeper will send the job
+        logger.warning("could not read the queue's backlog", exc_info=True)
+        return
+    if waiting >= io.max_queued_jobs:
+        raise QueueFullError(
+            f"The processing queue is full ({waiting} jobs waiting): retry in a minute, "
+            "or upload fewer files at a time",
+            retry_after=60,
+        )
+
+
 def send_job(queue: Queue, task: str, document_id: uuid.UUID) -> None:
     """Send a pipeline job for a committed document; a broker that is down is not an error.
 
@@ -450,7 +477,9 @@ async def upload_document_file(
 
     Raises:
         FileTooLargeError: the file is over the limit.
+        QueueFullError: too many jobs wait already.
     """
+    check_capacity(io)
     return await _attach_file(session, io, document, file, queued_detail())
 
 
@@ -537,7 +566,13 @@ def read_original(io: DocumentIO, document: Document) -> bytes:
 
 
 async def reprocess_document(session: AsyncSession, io: DocumentIO, document: Document) -> Document:
-    """Queue the pipeline again for the document's current bytes (or its URL)."""
+    """Queue the pipeline again for the document's current bytes (or its URL).
+
+    Raises:
+        DocumentContentMissingError: nothing to process.
+        QueueFullError: too many jobs wait already.
+    """
+    check_capacity(io)
     if document.blob_key is None and not document.source_uri:
         raise DocumentContentMissingError("The document has no content to process: upload it first")
     updated = await repository.update_document(

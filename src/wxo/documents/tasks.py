@@ -23,6 +23,7 @@ from wxo.core.config import Settings, get_settings
 from wxo.documents import enrich, pipeline, service
 from wxo.documents.service import EXTRACT_TASK, FETCH_TASK
 from wxo.llm.service import ProxyContext
+from wxo.queue.celery_app import CeleryQueue
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -185,8 +186,4 @@ def sweep(self: Task, older_than_seconds: float = 900.0) -> int:
 
 def _queue_backlog(task: Task) -> int:
     """Messages waiting in the default queue (not those already taken by a worker)."""
-    with task.app.connection_for_read() as connection:
-        declared = connection.default_channel.queue_declare(
-            queue=task.app.conf.task_default_queue, passive=False
-        )
-    return int(declared.message_count)
+    return CeleryQueue(task.app).backlog()

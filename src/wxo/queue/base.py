@@ -10,6 +10,10 @@ class Queue(Protocol):
         """Send `task_name(**payload)` to a worker; return the job id."""
         ...
 
+    def backlog(self) -> int:
+        """How many jobs wait in the queue (not counting those a worker already took)."""
+        ...
+
     def workers_alive(self, timeout: float) -> int:
         """How many workers answered a ping within `timeout` seconds."""
         ...

@@ -60,6 +60,14 @@ class CeleryQueue:
         result = self.app.send_task(task_name, kwargs=payload)
         return str(result.id)
 
+    def backlog(self) -> int:
+        """Messages waiting in the default queue (for Redis, the list's length)."""
+        with self.app.connection_for_read() as connection:
+            declared = connection.default_channel.queue_declare(
+                queue=self.app.conf.task_default_queue, passive=False
+            )
+        return int(declared.message_count)
+
     def workers_alive(self, timeout: float) -> int:
         """Broadcast a ping and count the replies."""
         replies = self.app.control.ping(timeout=timeout)

@@ -18,11 +18,16 @@ class RecordingQueue:
     def __init__(self) -> None:
         """Start empty."""
         self.sent: list[tuple[str, dict[str, Any]]] = []
+        self.waiting = 0  # what `backlog` reports (set it to test backpressure)
 
     def enqueue(self, task_name: str, **payload: Any) -> str:
         """Record the task."""
         self.sent.append((task_name, payload))
         return f"job-{len(self.sent)}"
+
+    def backlog(self) -> int:
+        """Jobs said to be waiting."""
+        return self.waiting
 
     def workers_alive(self, timeout: float) -> int:
         """No workers here."""

@@ -19,6 +19,10 @@ class DownQueue:
         """Fail like a broker that is down."""
         raise ConnectionRefusedError("redis is down")
 
+    def backlog(self) -> int:
+        """Fail like a broker that is down."""
+        raise ConnectionRefusedError("redis is down")
+
     def workers_alive(self, timeout: float) -> int:
         """No worker answers."""
         return 0
