@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from wxo.core.config import Settings
@@ -21,6 +22,8 @@ def run_worker(
             "wxo worker needs WXO_DATABASE_URL and WXO_REDIS_URL "
             "(`wxo serve` starts a worker for you in embedded mode)"
         )
+    if settings.documents.worker_nice:
+        os.nice(settings.documents.worker_nice)  # inherited by the prefork children
     app = create_celery(settings.redis.url, settings.documents)
     app.conf.wxo_settings = settings  # tasks build their container from these, not the env again
     argv = [

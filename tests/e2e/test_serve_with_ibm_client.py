@@ -144,3 +144,13 @@ def test_sigkilled_server_restarts_with_acknowledged_data(server: ServerProcess)
         assert [m["id"] for m in messages] == [message.json()["id"]]
     assert server.stop(signal.SIGTERM) == 0
     assert postgres_processes(server.data_dir) == []
+
+
+def test_workers_yield_the_cpu_to_the_api(server: ServerProcess) -> None:
+    processes = server.descendants()
+    workers = [p for p in processes if "worker" in " ".join(p.cmdline())]
+    apis = [p for p in processes if "spawn_main" in " ".join(p.cmdline())]
+
+    assert workers, [p.cmdline() for p in processes]
+    assert {p.nice() for p in workers} == {10}
+    assert {p.nice() for p in apis} <= {0}

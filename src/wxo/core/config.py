@@ -77,6 +77,10 @@ class ServerSettings(BaseModel):
 class DocumentSettings(BaseModel):
     """Document Store limits and the extraction backend."""
 
+    # Worker processes run at this `nice` level (0-19): on a machine shared with the API, batch
+    # work then yields the CPU to interactive requests (bench/ingest.py measures the effect).
+    worker_nice: int = Field(default=10, ge=0, le=19)
+
     # Largest accepted file (upload, text or fetched URL): larger ones are refused with 413.
     max_file_bytes: int = 100 * 1024 * 1024
     # Largest multipart request of `POST /document-collections/{id}/documents` (many files).
