@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import anyio
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -391,7 +392,7 @@ async def _place(
     fields: dict[str, Any],
 ) -> Placed:
     """Store the bytes and apply the collection's duplicate policy (caller holds its lock)."""
-    key = io.blobs.put(file.data)
+    key = await _put_blob(io, file.data)
     policy = CollectionSettings.model_validate(collection.settings).duplicate_policy
     existing = await repository.find_by_content_hash(session, collection.id, key)
     version = 1
@@ -429,6 +430,15 @@ async def _place(
             document, UploadOutcome.VERSIONED, f"Version {version} of document {existing.id}"
         )
     return Placed(document, UploadOutcome.CREATED)
+
+
+async def _put_blob(io: DocumentIO, data: bytes) -> str:
+    """Store bytes off the event loop.
+
+    Hashing and fsync take milliseconds per file: a batch upload would otherwise stall every
+    other request of the process (bench/ingest.py).
+    """
+    return await anyio.to_thread.run_sync(io.blobs.put, data)
 
 
 def check_capacity(io: DocumentIO) -> None:
@@ -510,7 +520,7 @@ async def _attach_file(
     detail: dict[str, Any],
 ) -> Document:
     _check_size(io, len(file.data), file.filename)
-    key = io.blobs.put(file.data)
+    key = await _put_blob(io, file.data)
     if key == document.content_hash:
         return document
     old_key = document.blob_key
