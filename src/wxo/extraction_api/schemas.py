@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from wxo.documents.schemas import ElementRead
 
 Part = Literal["elements", "text", "markdown", "images", "metadata"]
 ALL_PARTS: tuple[Part, ...] = ("elements", "text", "markdown", "images", "metadata")
@@ -31,17 +33,8 @@ class ExtractUrlRequest(BaseModel):
     options: ExtractOptions = Field(default_factory=ExtractOptions)
 
 
-class ExtractedElement(BaseModel):
-    """One element, as `GET /v1/documents/{id}/elements` returns it."""
-
-    id: str
-    type: str
-    text: str
-    page_number: int | None
-    order: int
-    parent_id: str | None
-    html: str | None
-    metadata: dict[str, Any]
+ExtractedElement = ElementRead
+"""One element, exactly as `GET /v1/documents/{id}/elements` returns it."""
 
 
 class ExtractedImageInfo(BaseModel):
