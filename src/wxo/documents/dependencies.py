@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Path
 
 from wxo.api.deps import ContainerDep, CurrentTenant, SessionDep
-from wxo.documents import service
+from wxo.documents import collection_service, service
 from wxo.documents.models import Document, DocumentCollection
 from wxo.queue.base import Queue
 
@@ -35,7 +35,7 @@ async def valid_owned_collection(
     session: SessionDep, principal: CurrentTenant, collection_id: CollectionIdPath
 ) -> DocumentCollection:
     """The collection in the path, if it is the caller's tenant's (404 otherwise)."""
-    return await service.get_collection(session, principal, collection_id)
+    return await collection_service.get_collection(session, principal, collection_id)
 
 
 async def valid_owned_document(

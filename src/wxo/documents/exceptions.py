@@ -12,9 +12,17 @@ from wxo.core.errors import (
 class CollectionNotFoundError(NotFoundError):
     """No collection with this id in the caller's tenant."""
 
+    def __init__(self, message: str = "Document collection not found") -> None:
+        """The standard message unless another is given."""
+        super().__init__(message)
+
 
 class CollectionNameTakenError(ConflictError):
     """Another collection of the tenant already has this name."""
+
+    def __init__(self, name: str) -> None:
+        """Name the collection."""
+        super().__init__(f"A document collection named '{name}' already exists")
 
 
 class DocumentNotFoundError(NotFoundError):

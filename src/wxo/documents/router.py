@@ -10,7 +10,7 @@ from fastapi import APIRouter, File, Form, Query, Response, UploadFile, status
 from pydantic import Json
 
 from wxo.api.deps import CurrentTenant, SessionDep
-from wxo.documents import results, service
+from wxo.documents import collection_service, results, service
 from wxo.documents.dependencies import DocumentIODep, OwnedCollection, OwnedDocument
 from wxo.documents.exceptions import FileTooLargeError
 from wxo.documents.models import DocumentStatus
@@ -52,7 +52,7 @@ _TOO_LARGE: dict[int | str, dict[str, Any]] = {413: {"description": "A file is o
 
 
 async def _collection_read(session: SessionDep, collection: Any) -> CollectionRead:
-    stats = await service.collection_stats(session, [collection.id])
+    stats = await collection_service.collection_stats(session, [collection.id])
     return CollectionRead.of(collection, stats[collection.id])
 
 
@@ -69,7 +69,7 @@ async def create_collection(
     session: SessionDep, principal: CurrentTenant, body: CollectionCreate
 ) -> CollectionRead:
     """Create a document collection."""
-    collection = await service.create_collection(session, principal, body)
+    collection = await collection_service.create_collection(session, principal, body)
     return await _collection_read(session, collection)
 
 
@@ -83,10 +83,10 @@ async def list_collections(
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> CollectionPage:
     """List the tenant's document collections, newest first, with their statistics."""
-    total, rows = await service.list_collections(
+    total, rows = await collection_service.list_collections(
         session, principal, names=names or [], tags=tags or [], limit=limit, offset=offset
     )
-    stats = await service.collection_stats(session, [c.id for c in rows])
+    stats = await collection_service.collection_stats(session, [c.id for c in rows])
     return CollectionPage(
         total=total,
         limit=limit,
@@ -114,7 +114,7 @@ async def update_collection(
     session: SessionDep, collection: OwnedCollection, body: CollectionUpdate
 ) -> CollectionRead:
     """Update a document collection (only the fields sent change)."""
-    updated = await service.update_collection(session, collection, body)
+    updated = await collection_service.update_collection(session, collection, body)
     return await _collection_read(session, updated)
 
 
@@ -125,7 +125,7 @@ async def delete_collection(
     session: SessionDep, io: DocumentIODep, collection: OwnedCollection
 ) -> Deleted:
     """Delete a document collection and all of its documents."""
-    await service.delete_collection(session, io, collection)
+    await collection_service.delete_collection(session, io, collection)
     return Deleted(id=collection.id)
 
 
@@ -305,19 +305,7 @@ async def list_elements(
         total=total,
         limit=limit,
         offset=offset,
-        data=[
-            ElementRead(
-                id=e.element_id,
-                type=e.type,
-                text=e.text,
-                page_number=e.page_number,
-                order=e.ord,
-                parent_id=e.parent_id,
-                html=e.html,
-                metadata=e.metadata_,
-            )
-            for e in rows
-        ],
+        data=[ElementRead.of(e) for e in rows],
     )
 
 

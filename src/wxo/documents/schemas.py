@@ -10,7 +10,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from wxo.core.storable import StorableBody
-from wxo.documents.models import Document, DocumentCollection, DocumentStatus
+from wxo.documents.models import Document, DocumentCollection, DocumentElement, DocumentStatus
 
 
 def _as_utc(value: datetime) -> datetime:
@@ -248,6 +248,20 @@ class ElementRead(BaseModel):
     parent_id: str | None
     html: str | None
     metadata: dict[str, Any]
+
+    @classmethod
+    def of(cls, row: DocumentElement) -> ElementRead:
+        """Build from a stored element."""
+        return cls(
+            id=row.element_id,
+            type=row.type,
+            text=row.text,
+            page_number=row.page_number,
+            order=row.ord,
+            parent_id=row.parent_id,
+            html=row.html,
+            metadata=row.metadata_,
+        )
 
 
 class ElementPage(BaseModel):

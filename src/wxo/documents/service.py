@@ -1,4 +1,6 @@
-"""Document Store use-cases: collections, documents, their bytes and extraction results.
+"""Document Store use-cases: documents, their bytes and their pipeline jobs.
+
+Collections are in `wxo.documents.collection_service`.
 
 Writing use-cases commit once, at their end, and enqueue pipeline jobs only after the commit
 (the row says `queued` first, so a lost message is found again by the sweeper).
@@ -13,7 +15,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import anyio
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from wxo.auth.schemas import TenantPrincipal
@@ -21,7 +22,6 @@ from wxo.blobs.base import BlobStore
 from wxo.core.config import DocumentSettings
 from wxo.documents import repository
 from wxo.documents.exceptions import (
-    CollectionNameTakenError,
     CollectionNotFoundError,
     DocumentContentMissingError,
     DocumentNotFoundError,
@@ -32,10 +32,7 @@ from wxo.documents.exceptions import (
 )
 from wxo.documents.models import Document, DocumentCollection, DocumentStatus
 from wxo.documents.schemas import (
-    CollectionCreate,
     CollectionSettings,
-    CollectionStats,
-    CollectionUpdate,
     DocumentCreate,
     DocumentUpdate,
     DuplicatePolicy,
@@ -105,125 +102,6 @@ def queued_detail(stage: str = "queued", message: str | None = None) -> dict[str
     if message:
         detail["message"] = message
     return detail
-
-
-# --- collections ------------------------------------------------------------------------------
-
-
-def _collection_not_found() -> CollectionNotFoundError:
-    return CollectionNotFoundError("Document collection not found")
-
-
-async def create_collection(
-    session: AsyncSession, principal: TenantPrincipal, data: CollectionCreate
-) -> DocumentCollection:
-    """Create a collection in the caller's tenant.
-
-    Raises:
-        CollectionNameTakenError: the tenant already has a collection with this name.
-    """
-    if await repository.get_collection_by_name(session, principal.tenant_id, data.name):
-        raise CollectionNameTakenError(f"A document collection named '{data.name}' already exists")
-    try:
-        collection = await repository.insert_collection(
-            session,
-            tenant_id=principal.tenant_id,
-            values={
-                "name": data.name,
-                "title": data.title,
-                "description": data.description,
-                "tags": data.tags,
-                "settings": data.settings.model_dump(mode="json"),
-                "created_by": principal.user_id,
-                "created_by_username": principal.username or None,
-            },
-        )
-    except IntegrityError:  # a concurrent create won the race for the name
-        raise CollectionNameTakenError(
-            f"A document collection named '{data.name}' already exists"
-        ) from None
-    await session.commit()
-    return collection
-
-
-async def get_collection(
-    session: AsyncSession, principal: TenantPrincipal, collection_id: uuid.UUID
-) -> DocumentCollection:
-    """The caller's collection. Raises `CollectionNotFoundError` (also for another tenant's)."""
-    collection = await repository.get_collection(session, principal.tenant_id, collection_id)
-    if collection is None:
-        raise _collection_not_found()
-    return collection
-
-
-async def list_collections(
-    session: AsyncSession,
-    principal: TenantPrincipal,
-    *,
-    names: Sequence[str],
-    tags: Sequence[str],
-    limit: int,
-    offset: int,
-) -> tuple[int, Sequence[DocumentCollection]]:
-    """The tenant's collections (optionally only these names / having all these tags)."""
-    return await repository.list_collections(
-        session, principal.tenant_id, names=names, tags=tags, limit=limit, offset=offset
-    )
-
-
-async def collection_stats(
-    session: AsyncSession, collection_ids: Sequence[uuid.UUID]
-) -> dict[uuid.UUID, CollectionStats]:
-    """Document counts (total and per status), bytes and chunks of each collection."""
-    raw = await repository.collection_stats(session, collection_ids)
-    stats: dict[uuid.UUID, CollectionStats] = {}
-    for collection_id in collection_ids:
-        per_status = raw.get(collection_id, {})
-        stats[collection_id] = CollectionStats(
-            documents=sum(v[0] for v in per_status.values()),
-            by_status={status: v[0] for status, v in per_status.items()},
-            bytes=sum(v[1] for v in per_status.values()),
-            chunks=sum(v[2] for v in per_status.values()),
-        )
-    return stats
-
-
-async def update_collection(
-    session: AsyncSession, collection: DocumentCollection, data: CollectionUpdate
-) -> DocumentCollection:
-    """Change the fields sent. Raises `CollectionNameTakenError` on a name clash."""
-    changes = data.model_dump(exclude_unset=True)
-    for key in ("name", "tags", "settings"):
-        if key in changes and changes[key] is None:
-            changes.pop(key)  # not nullable: `null` leaves them as they are
-    if "settings" in changes and data.settings is not None:
-        changes["settings"] = data.settings.model_dump(mode="json")
-    if "name" in changes and changes["name"] != collection.name:
-        other = await repository.get_collection_by_name(
-            session, collection.tenant_id, changes["name"]
-        )
-        if other is not None:
-            raise CollectionNameTakenError(
-                f"A document collection named '{changes['name']}' already exists"
-            )
-    try:
-        updated = await repository.update_collection(session, collection, changes)
-    except IntegrityError:
-        raise CollectionNameTakenError(
-            "A document collection with this name already exists"
-        ) from None
-    await session.commit()
-    return updated
-
-
-async def delete_collection(
-    session: AsyncSession, io: DocumentIO, collection: DocumentCollection
-) -> None:
-    """Delete a collection with its documents, their results and now unused blobs."""
-    keys = await repository.blob_keys_of_collection(session, collection.id)
-    await repository.delete_collection(session, collection)
-    await session.commit()
-    await _forget_unused_blobs(session, io, keys)
 
 
 # --- documents --------------------------------------------------------------------------------
@@ -301,7 +179,7 @@ async def create_document(
         session, principal.tenant_id, data.collection_id, lock=True
     )
     if collection is None:
-        raise _collection_not_found()
+        raise CollectionNotFoundError
     fields = {"name": data.name, **_descriptive(data)}
     if data.text is not None:
         raw = data.text.encode()
@@ -368,7 +246,7 @@ async def upload_files(
         session, principal.tenant_id, collection_id, lock=True
     )
     if collection is None:
-        raise _collection_not_found()
+        raise CollectionNotFoundError
     for file in files:
         _check_size(io, len(file.data), file.filename)
     placed = []
@@ -542,7 +420,7 @@ async def _attach_file(
     await session.commit()
     send_job(io.queue, EXTRACT_TASK, updated.id)
     if old_key:
-        await _forget_unused_blobs(session, io, {old_key})
+        await forget_unused_blobs(session, io, {old_key})
     return updated
 
 
@@ -565,7 +443,7 @@ async def delete_document(session: AsyncSession, io: DocumentIO, document: Docum
         keys.add(document.blob_key)
     await repository.delete_document(session, document)
     await session.commit()
-    await _forget_unused_blobs(session, io, keys)
+    await forget_unused_blobs(session, io, keys)
 
 
 def read_original(io: DocumentIO, document: Document) -> bytes:
@@ -594,7 +472,7 @@ async def reprocess_document(session: AsyncSession, io: DocumentIO, document: Do
     return updated
 
 
-async def _forget_unused_blobs(session: AsyncSession, io: DocumentIO, keys: set[str]) -> None:
+async def forget_unused_blobs(session: AsyncSession, io: DocumentIO, keys: set[str]) -> None:
     """Delete blobs that no document or image references any more (after the commit)."""
     if not keys:
         return

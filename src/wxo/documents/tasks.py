@@ -22,7 +22,7 @@ from wxo.container import Container, build_container
 from wxo.core.config import Settings, get_settings
 from wxo.documents import enrich, pipeline, service
 from wxo.documents.service import EXTRACT_TASK, FETCH_TASK
-from wxo.llm.service import ProxyContext
+from wxo.llm.service import proxy_for
 from wxo.queue.celery_app import CeleryQueue
 
 logger = logging.getLogger(__name__)
@@ -80,13 +80,7 @@ def _enricher(container: Container) -> pipeline.Enricher:
     """Summaries through the Model Proxy, as the tenant's API calls would get them."""
 
     async def enrich_for(tenant_id: uuid.UUID, text: str) -> enrich.Enrichment | None:
-        proxy = ProxyContext(
-            tenant_id=tenant_id,
-            key=container.settings.signing_key(),
-            runtime=container.models,
-            usage=container.usage,
-            settings=container.settings.llm,
-        )
+        proxy = proxy_for(container, tenant_id)
         try:
             async with container.sessionmaker() as session:
                 return await enrich.enrich(session, proxy, text)

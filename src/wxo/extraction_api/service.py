@@ -110,16 +110,7 @@ def shape(source: Source, result: Extraction, include: Sequence[Part]) -> Extrac
     wanted = set(include)
     if "elements" in wanted:
         body.elements = [
-            ExtractedElement(
-                id=e.id,
-                type=e.type,
-                text=e.text,
-                page_number=e.page_number,
-                order=e.order,
-                parent_id=e.parent_id,
-                html=e.html,
-                metadata=dict(e.metadata),
-            )
+            ExtractedElement.model_validate(e, from_attributes=True)
             for e in sorted(result.elements, key=lambda e: e.order)
         ]
     if "text" in wanted:

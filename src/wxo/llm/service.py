@@ -14,7 +14,7 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
-from typing import Literal, TypeVar
+from typing import TYPE_CHECKING, Literal, TypeVar
 
 import anyio
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -35,6 +35,9 @@ from wxo.llm.exceptions import UnknownModelError
 from wxo.llm.routing import Route
 from wxo.llm.runtime import ModelRuntime
 from wxo.usage.recorder import UsageRecorder
+
+if TYPE_CHECKING:
+    from wxo.container import Container
 
 T = TypeVar("T")
 
@@ -58,6 +61,17 @@ class ProxyContext:
     runtime: ModelRuntime
     usage: UsageRecorder
     settings: LLMSettings
+
+
+def proxy_for(container: Container, tenant_id: uuid.UUID) -> ProxyContext:
+    """The Model Proxy as one tenant sees it, from the process's container (API or worker)."""
+    return ProxyContext(
+        tenant_id=tenant_id,
+        key=container.settings.signing_key(),
+        runtime=container.models,
+        usage=container.usage,
+        settings=container.settings.llm,
+    )
 
 
 def _retryable(exc: BaseException, codes: frozenset[int] | None = None) -> bool:

@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
+    BindParameter,
     Boolean,
     ColumnElement,
     Integer,
@@ -51,12 +52,16 @@ def _now() -> ColumnElement[datetime]:
     return func.statement_timestamp()
 
 
-def _live_thread(tenant_id: uuid.UUID, thread_id: uuid.UUID) -> tuple[ColumnElement[bool], ...]:
+# Ids are values, or `bindparam`s in the statements built once (`_append_statement`, ...).
+_Id = uuid.UUID | BindParameter[uuid.UUID]
+
+
+def _live_thread(tenant_id: _Id, thread_id: _Id) -> tuple[ColumnElement[bool], ...]:
     return (Thread.id == thread_id, Thread.tenant_id == tenant_id, Thread.deleted_at.is_(None))
 
 
 def _thread_message(
-    tenant_id: uuid.UUID, thread_id: uuid.UUID, message_id: uuid.UUID
+    tenant_id: _Id, thread_id: _Id, message_id: _Id
 ) -> tuple[ColumnElement[bool], ...]:
     return (
         Message.id == message_id,
@@ -161,19 +166,12 @@ def _append_statement() -> Precompiled:
     parent_id = bindparam("parent_message_id", type_=Uuid)
     parent_ok = or_(
         parent_id.is_(None),
-        exists().where(
-            Message.id == parent_id, Message.thread_id == thread_id, Message.tenant_id == tenant_id
-        ),
+        exists().where(*_thread_message(tenant_id, thread_id, parent_id)),
     )
     at = func.greatest(func.statement_timestamp(), Thread.updated_at)
     bumped = (
         update(Thread)
-        .where(
-            Thread.id == thread_id,
-            Thread.tenant_id == tenant_id,
-            Thread.deleted_at.is_(None),
-            parent_ok,
-        )
+        .where(*_live_thread(tenant_id, thread_id), parent_ok)
         .values(
             message_count=Thread.message_count + literal_column("1", Integer),
             updated_at=at,
@@ -319,16 +317,11 @@ def _message_page_statement(
     """
     tenant_id = bindparam("tenant_id", type_=Uuid)
     thread_id = bindparam("thread_id", type_=Uuid)
-    thread_live = exists().where(
-        Thread.id == thread_id, Thread.tenant_id == tenant_id, Thread.deleted_at.is_(None)
-    )
+    thread_live = exists().where(*_live_thread(tenant_id, thread_id))
 
     def cursor_seq(name: str) -> ScalarSelect[int]:
-        lookup = select(Message.seq).where(
-            Message.id == bindparam(name, type_=Uuid),
-            Message.thread_id == thread_id,
-            Message.tenant_id == tenant_id,
-        )
+        cursor = bindparam(name, type_=Uuid)
+        lookup = select(Message.seq).where(*_thread_message(tenant_id, thread_id, cursor))
         return lookup.scalar_subquery()
 
     page = select(Message).where(
