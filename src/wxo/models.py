@@ -4,6 +4,7 @@ from wxo.auth import models as auth_models
 from wxo.core.db import Base
 from wxo.documents import models as document_models
 from wxo.llm import models as llm_models
+from wxo.retrieval import models as retrieval_models
 from wxo.threads import models as thread_models
 from wxo.usage import models as usage_models
 
@@ -14,6 +15,7 @@ __all__ = [
     "document_models",
     "llm_models",
     "metadata",
+    "retrieval_models",
     "thread_models",
     "usage_models",
 ]

@@ -1,0 +1,1 @@
+"""Vector Index and Retrieval: indices over collections, chunks, BM25 and vector search."""
