@@ -192,6 +192,7 @@ def upgrade() -> None:
         sa.Column("collection_id", sa.Uuid(), nullable=False),
         sa.Column("ord", sa.Integer(), nullable=False),
         sa.Column("text", sa.Text(), nullable=False),
+        sa.Column("context", sa.Text(), server_default="", nullable=False),
         sa.Column(
             "heading_path",
             postgresql.JSONB(astext_type=sa.Text()),

@@ -24,6 +24,7 @@ from wxo.documents.schemas import CollectionSettings
 from wxo.documents.service import (
     EXTRACT_TASK,
     FETCH_TASK,
+    INDEX_TASK,
     DocumentIO,
     NewFile,
     attach_fetched_file,
@@ -78,7 +79,8 @@ async def run_extraction(
     With an `enricher`, the tenant's default chat model (if any) adds a summary and the
     questions the document answers before the document becomes ready.
 
-    Returns `missing`, `no_content`, `done_already`, `superseded`, `failed` or `ready`.
+    Returns `missing`, `no_content`, `done_already`, `superseded`, `failed` or `extracted`
+    (the document is then `indexing`: the caller queues the index stage).
 
     Raises:
         TransientStageError: a retryable failure (the document stays `extracting`).
@@ -89,7 +91,11 @@ async def run_extraction(
             return "missing"
         if document.blob_key is None:
             return "no_content"
-        if document.status in (DocumentStatus.READY, DocumentStatus.FAILED):
+        if document.status in (
+            DocumentStatus.INDEXING,
+            DocumentStatus.READY,
+            DocumentStatus.FAILED,
+        ):
             return "done_already"  # a redelivered job; /reprocess sets `queued` first
         blob_key = document.blob_key
         tenant_id = document.tenant_id
@@ -176,7 +182,7 @@ async def run_extraction(
             },
         )
         finished_at = _now()
-        detail = _detail(document, stage="ready", progress=1.0)
+        detail = _detail(document, stage="indexing", progress=0.7)
         detail["stages"] = [
             {
                 "name": "extract",
@@ -189,29 +195,20 @@ async def run_extraction(
                 "warnings": list(result.warnings),
             },
             enrich_stage,
-            {
-                "name": "index",
-                "skipped": True,
-                "reason": "indexing is not available yet",
-                "started_at": finished_at,
-                "finished_at": finished_at,
-                "duration_ms": 0,
-                "items": 0,
-            },
         ]
         detail["error"] = None
         await repository.set_status(
             session,
             document_id,
             {
-                "status": DocumentStatus.READY,
+                "status": DocumentStatus.INDEXING,
                 "status_detail": detail,
                 "content_type": result.content_type,
                 "page_count": result.page_count,
             },
         )
         await session.commit()
-    return "ready"
+    return "extracted"
 
 
 async def _enrich(
@@ -354,9 +351,10 @@ async def run_fetch(
 async def requeue_stuck(
     sessionmaker: async_sessionmaker[AsyncSession], queue: Queue, *, older_than_seconds: float
 ) -> Sequence[uuid.UUID]:
-    """Enqueue again documents left `queued`/`extracting` longer than given (lost or killed jobs).
+    """Enqueue again documents left `queued`/`extracting`/`indexing` too long (lost jobs).
 
-    A document with its bytes gets an extraction job; one still waiting for its URL, a fetch job.
+    A document with its bytes gets an extraction job; one still waiting for its URL, a fetch
+    job; an extracted one, an index job.
     """
     async with sessionmaker() as session:
         stuck = await repository.stuck_documents(
@@ -364,9 +362,21 @@ async def requeue_stuck(
             statuses=(DocumentStatus.QUEUED, DocumentStatus.EXTRACTING),
             older_than_seconds=older_than_seconds,
         )
+        unindexed = await repository.stuck_documents(
+            session, statuses=(DocumentStatus.INDEXING,), older_than_seconds=older_than_seconds
+        )
     for document_id, has_bytes in stuck:
         send_job(queue, EXTRACT_TASK if has_bytes else FETCH_TASK, document_id)
-    return [document_id for document_id, _ in stuck]
+    for document_id, _ in unindexed:
+        send_job(queue, INDEX_TASK, document_id)
+    return [document_id for document_id, _ in [*stuck, *unindexed]]
 
 
-__all__ = ["EXTRACT_TASK", "FETCH_TASK", "Extractor", "TransientStageError", "run_extraction"]
+__all__ = [
+    "EXTRACT_TASK",
+    "FETCH_TASK",
+    "INDEX_TASK",
+    "Extractor",
+    "TransientStageError",
+    "run_extraction",
+]

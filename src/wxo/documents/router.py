@@ -35,6 +35,7 @@ from wxo.documents.schemas import (
     UploadBatchRead,
     UploadResult,
 )
+from wxo.retrieval import service as retrieval
 
 router = APIRouter(tags=["Document Store"])
 
@@ -68,8 +69,10 @@ async def _collection_read(session: SessionDep, collection: Any) -> CollectionRe
 async def create_collection(
     session: SessionDep, principal: CurrentTenant, body: CollectionCreate
 ) -> CollectionRead:
-    """Create a document collection."""
+    """Create a document collection, with its automatic vector index unless told not to."""
     collection = await collection_service.create_collection(session, principal, body)
+    await retrieval.ensure_default_index(session, collection)
+    await session.commit()
     return await _collection_read(session, collection)
 
 

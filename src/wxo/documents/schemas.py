@@ -7,9 +7,10 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 from wxo.core.storable import StorableBody
+from wxo.documents import languages
 from wxo.documents.models import Document, DocumentCollection, DocumentElement, DocumentStatus
 
 
@@ -51,6 +52,25 @@ class CollectionSettings(BaseModel):
     default_index: bool = Field(
         default=True, description="Keep a vector index for this collection automatically."
     )
+    language: str = Field(
+        default="auto",
+        description=(
+            "Stemming and stop words of keyword search: `auto` (each document's detected "
+            "language), an ISO 639-1 code (`en`, `fr`, ...) or a PostgreSQL text search "
+            "configuration (`english`, `simple` for no stemming, ...)."
+        ),
+    )
+
+    @field_validator("language")
+    @classmethod
+    def _known_language(cls, value: str) -> str:
+        value = value.strip().lower()
+        if value not in languages.ACCEPTED:
+            raise ValueError(
+                f"unknown language {value!r}: use auto, simple, an ISO 639-1 code or one of "
+                + ", ".join(sorted(languages.CONFIGURATIONS.values()))
+            )
+        return value
 
 
 class CollectionCreate(StorableBody):

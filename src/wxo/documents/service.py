@@ -45,6 +45,8 @@ logger = logging.getLogger(__name__)
 
 EXTRACT_TASK = "wxo.documents.extract"
 FETCH_TASK = "wxo.documents.fetch"
+# Implemented by `wxo.retrieval.tasks`: the stage after extraction.
+INDEX_TASK = "wxo.retrieval.index_document"
 _DESCRIPTIVE = (
     *("title", "description", "tags", "meta"),
     *("source_uri", "source_date", "source_name", "source_title"),

@@ -21,7 +21,7 @@ from celery import Task, shared_task
 from wxo.container import Container, build_container
 from wxo.core.config import Settings, get_settings
 from wxo.documents import enrich, pipeline, service
-from wxo.documents.service import EXTRACT_TASK, FETCH_TASK
+from wxo.documents.service import EXTRACT_TASK, FETCH_TASK, INDEX_TASK
 from wxo.llm.service import proxy_for
 from wxo.queue.celery_app import CeleryQueue
 
@@ -32,7 +32,7 @@ SWEEP_TASK = "wxo.documents.sweep"
 
 
 @dataclass
-class _Runtime:
+class WorkerRuntime:
     pid: int
     loop: asyncio.AbstractEventLoop
     container: Container
@@ -40,10 +40,10 @@ class _Runtime:
     enricher: pipeline.Enricher
 
 
-_runtime: _Runtime | None = None
+_runtime: WorkerRuntime | None = None
 
 
-def _task(name: str) -> Callable[[F], F]:
+def task(name: str) -> Callable[[F], F]:
     """`shared_task(name=..., bind=True)`, typed (Celery's decorator is not)."""
     return cast(Callable[[F], F], shared_task(name=name, bind=True))
 
@@ -59,14 +59,14 @@ def _settings(task: Task) -> Settings:
     return configured if isinstance(configured, Settings) else get_settings()
 
 
-def _get_runtime(task: Task) -> _Runtime:
+def get_runtime(task: Task) -> WorkerRuntime:
     global _runtime
     if _runtime is None or _runtime.pid != os.getpid():
         settings = _settings(task)
         loop = asyncio.new_event_loop()
         asyncio.set_event_loop(loop)
         container = build_container(settings)
-        _runtime = _Runtime(
+        _runtime = WorkerRuntime(
             pid=os.getpid(),
             loop=loop,
             container=container,
@@ -90,18 +90,18 @@ def _enricher(container: Container) -> pipeline.Enricher:
     return enrich_for
 
 
-def _run(runtime: _Runtime, coroutine: Coroutine[Any, Any, T]) -> T:
+def run_in(runtime: WorkerRuntime, coroutine: Coroutine[Any, Any, T]) -> T:
     return runtime.loop.run_until_complete(coroutine)
 
 
-@_task(EXTRACT_TASK)
+@task(EXTRACT_TASK)
 def extract(self: Task, document_id: str) -> str:
     """Extract a document; transient failures retry with exponential back-off, then fail it."""
-    runtime = _get_runtime(self)
+    runtime = get_runtime(self)
     container = runtime.container
     documents = container.settings.documents
     try:
-        return _run(
+        outcome = run_in(
             runtime,
             pipeline.run_extraction(
                 container.sessionmaker,
@@ -114,7 +114,7 @@ def extract(self: Task, document_id: str) -> str:
     except pipeline.TransientStageError as exc:
         retries = int(self.request.retries or 0)
         if retries >= documents.max_retries:
-            _run(
+            run_in(
                 runtime,
                 pipeline.fail(
                     container.sessionmaker,
@@ -130,21 +130,24 @@ def extract(self: Task, document_id: str) -> str:
             "extract %s: transient failure, retry in %ss: %s", document_id, countdown, exc
         )
         raise self.retry(exc=exc, countdown=countdown) from exc
+    if outcome == "extracted":
+        service.send_job(container.queue, INDEX_TASK, uuid.UUID(document_id))
+    return outcome
 
 
-@_task(FETCH_TASK)
+@task(FETCH_TASK)
 def fetch(self: Task, document_id: str) -> str:
     """Download a document's `source_uri`, then queue its extraction.
 
     A timeout is retried once (a slow moment of the remote server); the second one fails the
     document with `timeout`. Every other fetch error fails it at once.
     """
-    runtime = _get_runtime(self)
+    runtime = get_runtime(self)
     container = runtime.container
     io = service.document_io(container.settings.documents, container.blobs, container.queue)
     retries = int(self.request.retries or 0)
     try:
-        return _run(
+        return run_in(
             runtime,
             pipeline.run_fetch(
                 container.sessionmaker, io, uuid.UUID(document_id), final_attempt=retries >= 1
@@ -156,9 +159,9 @@ def fetch(self: Task, document_id: str) -> str:
         raise self.retry(exc=exc, countdown=countdown, max_retries=1) from exc
 
 
-@_task(SWEEP_TASK)
+@task(SWEEP_TASK)
 def sweep(self: Task, older_than_seconds: float = 900.0) -> int:
-    """Re-enqueue documents stuck in `queued`/`extracting` (Celery beat runs this periodically).
+    """Re-enqueue documents stuck in `queued`/`extracting`/`indexing` (Celery beat runs this periodically).
 
     Skipped while the broker queue holds messages: a `queued` document may then simply be waiting
     its turn, and re-enqueueing it every interval would pile duplicates onto a backlog.
@@ -167,9 +170,9 @@ def sweep(self: Task, older_than_seconds: float = 900.0) -> int:
     if backlog:
         logger.info("sweep skipped: %s messages still queued", backlog)
         return 0
-    runtime = _get_runtime(self)
+    runtime = get_runtime(self)
     container = runtime.container
-    ids = _run(
+    ids = run_in(
         runtime,
         pipeline.requeue_stuck(
             container.sessionmaker, container.queue, older_than_seconds=older_than_seconds

@@ -9,7 +9,7 @@ from celery import Celery
 from wxo.core.config import DocumentSettings
 from wxo.runtime.embedded import celery_broker_url
 
-TASK_MODULES: list[str] = ["wxo.documents.tasks"]
+TASK_MODULES: list[str] = ["wxo.documents.tasks", "wxo.retrieval.tasks"]
 # Task names, not imports: the queue package does not depend on the domains it carries.
 SWEEP_TASK = "wxo.documents.sweep"
 

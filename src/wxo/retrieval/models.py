@@ -164,6 +164,8 @@ class Chunk(UUIDPrimaryKey, Base):
     collection_id: Mapped[uuid.UUID]
     ord: Mapped[int] = mapped_column(Integer)
     text: Mapped[str] = mapped_column(Text)
+    # Indexed with the text: the heading path, or the document title (see `chunking`).
+    context: Mapped[str] = mapped_column(Text, server_default="")
     heading_path: Mapped[list[str]] = mapped_column(JSONB, server_default="[]")
     page_number: Mapped[int | None] = mapped_column(Integer)
     element_types: Mapped[list[str]] = mapped_column(JSONB, server_default="[]")
@@ -198,9 +200,7 @@ class Bm25Posting(Base):
 
     index_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("vector_index.id", ondelete="CASCADE"))
     term: Mapped[str] = mapped_column(Text)
-    chunk_seq: Mapped[int] = mapped_column(
-        BigInteger, ForeignKey("chunk.seq", ondelete="CASCADE")
-    )
+    chunk_seq: Mapped[int] = mapped_column(BigInteger, ForeignKey("chunk.seq", ondelete="CASCADE"))
     tf: Mapped[int] = mapped_column(SmallInteger)
     dl: Mapped[int] = mapped_column(Integer)
 

@@ -72,6 +72,6 @@ def test_sweep_does_nothing_while_messages_wait(
     settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(tasks, "_queue_backlog", lambda _task: 3)
-    monkeypatch.setattr(tasks, "_get_runtime", lambda _task: pytest.fail("must not run"))
+    monkeypatch.setattr(tasks, "get_runtime", lambda _task: pytest.fail("must not run"))
     sweep: Any = tasks.sweep  # a Celery task object; `run` is the undecorated function
     assert sweep.run(older_than_seconds=1.0) == 0
