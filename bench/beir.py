@@ -28,9 +28,10 @@ What it does:
    100 documents and writes them as a TREC run (``qid Q0 docid rank score tag``).
 5. Prints nDCG@10 and recall@100 (definitions in ``bench/ir_metrics.py``).
 
-``--reuse-collection NAME`` (or ``--index-id ID``) skips the upload and queries an index that
-is already loaded, so the three modes can be measured on one ingest (run once with
-``--url``/``--token`` against a server that keeps its data, then again per mode).
+Several modes measure on one ingest: ``--mode bm25,vector,hybrid --run OUT.trec`` writes
+``OUT.bm25.trec``, ``OUT.vector.trec`` and ``OUT.hybrid.trec``. ``--reuse-collection NAME``
+(or ``--index-id ID``) skips the upload and queries an index already loaded on a running
+server (``--url``/``--token``); with ``--index-id`` results map back by document name.
 ``--limit-docs N`` loads the relevant documents of the chosen queries first, then other
 documents up to N, so quick runs still have something to find.
 
@@ -56,7 +57,7 @@ from typing import Any
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from ir_metrics import Evaluation, evaluate
+from ir_metrics import evaluate
 from threads import ManagedServer
 
 MODES = {"bm25": "keyword", "vector": "vector", "hybrid": "hybrid"}
@@ -267,6 +268,8 @@ def all_documents(http: httpx.Client, collection_id: str) -> list[dict[str, Any]
 def default_index(http: httpx.Client, collection_id: str) -> dict[str, Any]:
     """The collection's default vector index (or the first index holding it)."""
     page = http.get("/v1/vector-indices", params={"collection_id": collection_id})
+    if page.status_code == 404:
+        raise RuntimeError("GET /v1/vector-indices: 404 (does this server have vector indices?)")
     page.raise_for_status()
     indices: list[dict[str, Any]] = page.json()["data"]
     for index in indices:
@@ -485,7 +488,7 @@ def ingest_lines(result: IngestResult) -> list[str]:
         stages = ", ".join(f"{k} {v / 1000:.1f}s" for k, v in result.stage_ms.items())
         lines.append(f"stage time summed over documents: {stages} (total {total / 1000:.1f}s)")
         index_ms = result.stage_ms.get("index", 0.0)
-        share_index = f"{result.embed_ms / index_ms:.0%} of index" if index_ms else "no index stage"
+        share_index = f"{result.embed_ms / index_ms:.0%} of index" if index_ms else "index 0 ms"
         lines.append(
             f"embedding: {result.embed_ms / 1000:.1f}s = {result.embed_ms / total:.0%} of all "
             f"stage time, {share_index}"
@@ -524,7 +527,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--data", type=Path, required=True, help="BEIR-layout folder")
     parser.add_argument("--split", required=True, help="queries-SPLIT.jsonl, qrels-SPLIT.tsv")
-    parser.add_argument("--mode", choices=sorted(MODES), required=True)
+    parser.add_argument(
+        "--mode", required=True, help="bm25|vector|hybrid, or several comma-separated"
+    )
     parser.add_argument("--run", type=Path, required=True, help="write the TREC run here")
     parser.add_argument("--url", help="a running server (default: start one)")
     parser.add_argument("--token", default=os.environ.get("WXO_TOKEN"), help="with --url")
@@ -548,6 +553,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         help="keep documents whose id equals the query id (BEIR drops them by default)",
     )
     args = parser.parse_args(argv)
+    args.modes = [m.strip() for m in str(args.mode).split(",") if m.strip()]
+    unknown = [m for m in args.modes if m not in MODES]
+    if unknown or not args.modes:
+        parser.error(f"--mode: choose from {', '.join(MODES)} (got {args.mode!r})")
+    if len(set(args.modes)) != len(args.modes):
+        parser.error("--mode: a mode is repeated")
     if args.url and not args.token:
         parser.error("--url needs --token (or WXO_TOKEN)")
     if (args.reuse_collection or args.index_id) and not args.url:
@@ -559,11 +570,60 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     return args
 
 
+def run_path(run: Path, mode: str, modes: Sequence[str]) -> Path:
+    """`run` itself for one mode; with several, ``OUT.MODE.trec`` next to it."""
+    return run if len(modes) == 1 else run.with_name(f"{run.stem}.{mode}{run.suffix}")
+
+
+def measure_mode(
+    http: httpx.Client,
+    args: argparse.Namespace,
+    dataset: Dataset,
+    index_id: str,
+    doc_map: Mapping[str, Sequence[str]],
+    mode: str,
+) -> dict[str, Any]:
+    """Send every query in one mode, write its run, print and return its metrics."""
+    started = time.perf_counter()
+    results = run_queries(
+        http,
+        index_id,
+        dataset.queries,
+        doc_map,
+        mode=MODES[mode],
+        top_k=args.top_k,
+        concurrency=args.concurrency,
+        ignore_identical_ids=not args.keep_identical_ids,
+    )
+    query_seconds = time.perf_counter() - started
+    run = run_path(args.run, mode, args.modes)
+    write_run(run, results, args.tag or f"wxo-{mode}")
+    scores = evaluate(dataset.qrels, {r.query_id: [d for d, _ in r.ranked] for r in results})
+    print("\n".join(query_lines(results, query_seconds, args.concurrency)))
+    print(
+        f"{args.data.name} {args.split} {mode}: nDCG@10 {scores.ndcg_at_10:.4f}, "
+        f"recall@100 {scores.recall_at_100:.4f} over {scores.queries} queries "
+        f"({len(dataset.corpus)} documents); run written to {run}"
+    )
+    latencies = [r.latency_ms for r in results]
+    return {
+        "mode": mode,
+        "run": str(run),
+        "queries": scores.queries,
+        "ndcg@10": scores.ndcg_at_10,
+        "recall@100": scores.recall_at_100,
+        "query_seconds": query_seconds,
+        "latency_ms": {"p50": percentile(latencies, 50), "p95": percentile(latencies, 95)},
+        "per_query": scores.per_query,
+    }
+
+
 def measure(http: httpx.Client, args: argparse.Namespace, dataset: Dataset) -> dict[str, Any]:
-    """Ingest (unless reusing), query, write the run, evaluate; the JSON report."""
+    """Ingest (unless reusing), then every mode on that index; the JSON report."""
     ingest_result: IngestResult | None = None
+    doc_map: dict[str, list[str]] = {}
     if args.index_id:
-        index_id, doc_map = str(args.index_id), {}  # results map back by document name
+        index_id = str(args.index_id)  # results map back by document name
     elif args.reuse_collection:
         collection_id = find_collection(http, args.reuse_collection)
         index_id = str(default_index(http, collection_id)["id"])
@@ -575,48 +635,19 @@ def measure(http: httpx.Client, args: argparse.Namespace, dataset: Dataset) -> d
         index_id = ingest_result.index_id
         print("\n".join(ingest_lines(ingest_result)))
         print(f"collection {name} ({ingest_result.collection_id}), index {index_id}")
-
-    started = time.perf_counter()
-    results = run_queries(
-        http,
-        index_id,
-        dataset.queries,
-        doc_map,
-        mode=MODES[args.mode],
-        top_k=args.top_k,
-        concurrency=args.concurrency,
-        ignore_identical_ids=not args.keep_identical_ids,
-    )
-    query_seconds = time.perf_counter() - started
-    write_run(args.run, results, args.tag or f"wxo-{args.mode}")
-    scores: Evaluation = evaluate(
-        dataset.qrels, {r.query_id: [d for d, _ in r.ranked] for r in results}
-    )
-    print("\n".join(query_lines(results, query_seconds, args.concurrency)))
-    print(
-        f"{args.data.name} {args.split} {args.mode}: nDCG@10 {scores.ndcg_at_10:.4f}, "
-        f"recall@100 {scores.recall_at_100:.4f} over {scores.queries} queries "
-        f"({len(dataset.corpus)} documents); run written to {args.run}"
-    )
-    latencies = [r.latency_ms for r in results]
+    modes = [measure_mode(http, args, dataset, index_id, doc_map, m) for m in args.modes]
     ingest_json = None
     if ingest_result is not None:
         ingest_json = asdict(ingest_result) | {"docs_per_s": ingest_result.docs_per_s}
     return {
         "dataset": str(args.data),
         "split": args.split,
-        "mode": args.mode,
         "index_id": index_id,
         "documents": len(dataset.corpus),
-        "queries": scores.queries,
-        "ndcg@10": scores.ndcg_at_10,
-        "recall@100": scores.recall_at_100,
-        "query_seconds": query_seconds,
-        "latency_ms": {"p50": percentile(latencies, 50), "p95": percentile(latencies, 95)},
         "concurrency": args.concurrency,
         "top_k": args.top_k,
         "ingest": ingest_json,
-        "per_query": scores.per_query,
+        "modes": modes,
     }
 
 

@@ -129,3 +129,84 @@ def test_dataset_loading_and_limits(tmp_path: Path) -> None:
     assert [d.id for d in small.corpus] == ["d1"]
     judged_first = beir.load_dataset(tmp_path, "test", limit_docs=2)
     assert [d.id for d in judged_first.corpus] == ["d1", "3"]
+
+
+def test_measure_against_a_fake_server(tmp_path: Path) -> None:
+    """Ingest, wait, query in two modes, write runs and JSON: the API contract, faked."""
+    import json
+    import re
+
+    import beir
+    import httpx
+
+    (tmp_path / "corpus.jsonl").write_text(
+        "".join(f'{{"_id": "d{i}", "title": "T{i}", "text": "text {i}"}}\n' for i in range(4))
+    )
+    (tmp_path / "queries-dev.jsonl").write_text('{"_id": "q1", "text": "a"}\n')
+    (tmp_path / "qrels-dev.tsv").write_text("query-id\tcorpus-id\tscore\nq1\td2\t1\nq1\td3\t1\n")
+    uploaded: list[str] = []
+    asked: list[dict[str, object]] = []
+    stages = [
+        {"name": "extract", "duration_ms": 10},
+        {"name": "index", "duration_ms": 30, "embed_ms": 20},
+    ]
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        path, params = request.url.path, request.url.params
+        assert request.headers["authorization"] == "Bearer t"
+        if request.method == "POST" and path == "/v1/document-collections":
+            return httpx.Response(201, json={"id": "c1"})
+        if path == "/v1/document-collections/c1/documents":
+            names = re.findall(rb'filename="([^"]+)"', request.read())
+            uploaded.extend(n.decode() for n in names)
+            data = [{"outcome": "created", "document": {"id": f"u-{n.decode()}"}} for n in names]
+            return httpx.Response(202, json={"data": data})
+        if path == "/v1/documents" and "status" in params:
+            return httpx.Response(200, json={"total": 0, "data": []})
+        if path == "/v1/documents":
+            docs = [
+                {
+                    "id": f"u-{n}",
+                    "name": n,
+                    "status": "ready",
+                    "status_detail": {"stages": stages},
+                }
+                for n in uploaded
+            ]
+            return httpx.Response(200, json={"total": len(docs), "data": docs})
+        if path == "/v1/vector-indices":
+            assert params["collection_id"] == "c1"
+            index = {"id": "i1", "status": "ready", "default_for_collection_id": "c1"}
+            return httpx.Response(200, json={"total": 1, "data": [index]})
+        if path == "/v1/vector-indices/i1/retrieve":
+            asked.append(json.loads(request.read()))
+            hits = [("u-d3.md", 0.9), ("u-d0.md", 0.8), ("u-d3.md", 0.7), ("u-d2.md", 0.5)]
+            results = [{"document_id": d, "score": s, "document": {"name": "?"}} for d, s in hits]
+            return httpx.Response(200, json={"results": results, "timings_ms": {"total": 3}})
+        return httpx.Response(404)
+
+    run = tmp_path / "out.trec"
+    argv = f"--data {tmp_path} --split dev --mode bm25,hybrid --run {run} --batch 3"
+    args = beir.parse_args([*argv.split(), "--url", "http://fake", "--token", "t"])
+    dataset = beir.load_dataset(args.data, args.split)
+    headers = {"Authorization": "Bearer t"}
+    transport = httpx.MockTransport(handler)
+    with httpx.Client(base_url="http://fake", headers=headers, transport=transport) as http:
+        report = beir.measure(http, args, dataset)
+
+    assert uploaded == ["d0.md", "d1.md", "d2.md", "d3.md"]
+    assert [a["mode"] for a in asked] == ["keyword", "hybrid"]
+    assert all(a["top_k"] == 300 and a["query"] == "a" for a in asked)
+    assert report["ingest"]["ready"] == 4
+    assert report["ingest"]["stage_ms"] == {"extract": 40.0, "index": 120.0}
+    assert report["ingest"]["embed_ms"] == 80.0
+    # d3, d0, d2: DCG = 1 + 1/log2(4) = 1.5; IDCG = 1 + 1/log2(3) = 1.630930
+    bm25 = report["modes"][0]
+    assert bm25["ndcg@10"] == pytest.approx(1.5 / 1.630930, abs=1e-6)
+    assert bm25["recall@100"] == 1.0
+    assert (tmp_path / "out.bm25.trec").read_text().splitlines() == [
+        "q1 Q0 d3 1 0.900000 wxo-bm25",
+        "q1 Q0 d0 2 0.800000 wxo-bm25",
+        "q1 Q0 d2 3 0.500000 wxo-bm25",
+    ]
+    assert (tmp_path / "out.hybrid.trec").exists()
