@@ -77,7 +77,7 @@ _DEFAULT_INDICES_SQL = """
 INSERT INTO vector_index (id, tenant_id, name, title, chunk_size, chunk_overlap, top_k,
                           default_for_collection_id, status)
 SELECT gen_random_uuid(), c.tenant_id, c.name || '-' || left(c.id::text, 8), c.title,
-       256, 32, 10, c.id, 'update_pending'
+       200, 20, 10, c.id, 'update_pending'
 FROM document_collection c
 WHERE coalesce((c.settings ->> 'default_index')::boolean, true);
 INSERT INTO vector_index_collection (index_id, collection_id)

@@ -34,6 +34,9 @@ from wxo.retrieval.models import IndexedDocument, VectorIndex
 from wxo.retrieval.service import ensure_default_index
 
 
+MIN_DETECTION_CHARS = 300
+
+
 class Embedder(Protocol):
     """Vectors for texts from an index's model, through the Model Proxy (batched)."""
 
@@ -94,7 +97,9 @@ async def _load(session: AsyncSession, document_id: uuid.UUID) -> _Source | None
     ]
     content = await session.get(DocumentContent, document_id)
     title = document.title or (content.title if content else None)
-    return _Source(document, elements, title, content.language if content else None)
+    # Language detection is a guess on a few words: below this much text, `auto` means English.
+    trusted = content is not None and len(content.text) >= MIN_DETECTION_CHARS
+    return _Source(document, elements, title, content.language if trusted and content else None)
 
 
 async def _held(session: AsyncSession, index: VectorIndex, document: Document) -> bool:

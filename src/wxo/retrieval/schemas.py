@@ -15,6 +15,10 @@ from wxo.retrieval.models import IndexStatus, IndexTask, VectorIndex
 Name = Annotated[str, Field(min_length=1, max_length=256)]
 Mode = Literal["hybrid", "vector", "keyword"]
 MAX_TOP_K = 500
+# 200 tiktoken tokens come to about 250 word pieces with the context line: what MiniLM reads
+# (it truncates at 256). See docs/decisions.md.
+DEFAULT_CHUNK_SIZE = 200
+DEFAULT_CHUNK_OVERLAP = 20
 
 
 class Bm25Settings(BaseModel):
@@ -62,7 +66,9 @@ class IndexCreate(StorableBody):
         min_length=1,
         description="A model of the Model Proxy, e.g. `local/all-minilm-l6-v2` (built in).",
     )
-    chunk_size: int = Field(default=256, ge=32, le=8192, description="Tokens per chunk.")
+    chunk_size: int = Field(
+        default=DEFAULT_CHUNK_SIZE, ge=32, le=8192, description="Tokens per chunk."
+    )
     chunk_overlap: int = Field(
         default=32, ge=0, le=4096, description="Tokens shared by neighbours."
     )

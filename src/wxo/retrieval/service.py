@@ -36,6 +36,8 @@ from wxo.retrieval.exceptions import (
 )
 from wxo.retrieval.models import HNSW_DIMENSIONS, IndexStatus, IndexTask, VectorIndex
 from wxo.retrieval.schemas import (
+    DEFAULT_CHUNK_OVERLAP,
+    DEFAULT_CHUNK_SIZE,
     IndexCreate,
     IndexRead,
     IndexSettings,
@@ -137,8 +139,8 @@ async def ensure_default_index(
                 "title": collection.title,
                 "description": f"Automatic index of the collection '{collection.name}'",
                 "embeddings_model_name": DEFAULT_EMBEDDING_MODEL,
-                "chunk_size": 256,
-                "chunk_overlap": 32,
+                "chunk_size": DEFAULT_CHUNK_SIZE,
+                "chunk_overlap": DEFAULT_CHUNK_OVERLAP,
                 "top_k": 10,
                 "default_for_collection_id": collection.id,
                 "created_by": collection.created_by,

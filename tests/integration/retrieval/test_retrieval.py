@@ -1,0 +1,377 @@
+"""Retrieval against real PostgreSQL: BM25 scores, vector and hybrid search, filters, deletes."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import uuid
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import func, select, text
+
+from tests.conftest import TenantUser
+from tests.integration.retrieval.conftest import CountingEmbedder, make_corpus, retrieve
+from wxo.container import Container
+from wxo.retrieval import service
+from wxo.retrieval.models import Bm25Posting, Bm25Stat, Chunk
+
+TEXTS = {
+    "cats.md": "# Cats\n\nCats sleep most of the day. A cat purrs when it is content.",
+    "dogs.md": "# Dogs\n\nDogs bark at strangers. A dog needs a walk every day, dogs love walks.",
+    "birds.md": "# Birds\n\nBirds sing at dawn. Some birds migrate south for the winter.",
+    "fish.md": "# Fish\n\nFish swim in schools. Goldfish can live for many years in a tank.",
+    "mixed.md": "# Pets\n\nPeople keep cats, dogs, birds and fish as pets in their homes.",
+}
+
+
+async def _lexemes(container: Container, body: str) -> dict[str, int]:
+    async with container.sessionmaker() as session:
+        rows = await session.execute(
+            text(
+                "SELECT lexeme, array_length(positions, 1)"
+                " FROM unnest(to_tsvector('english', :body))"
+            ),
+            {"body": body},
+        )
+        return {str(lexeme): int(n) for lexeme, n in rows.all()}
+
+
+async def test_keyword_scores_are_bm25_with_ored_terms(
+    live_client: httpx.AsyncClient,
+    live_tenant: TenantUser,
+    container: Container,
+    embedder: CountingEmbedder,
+) -> None:
+    corpus = await make_corpus(
+        live_client, live_tenant, container, embedder, TEXTS, settings={"language": "en"}
+    )
+    query = "dogs walking in winter"
+    found = await retrieve(
+        live_client, live_tenant, corpus.index_id, query=query, mode="keyword", top_k=10
+    )
+
+    # The reference: BM25 computed here from the stored chunks, analysed by PostgreSQL.
+    async with container.sessionmaker() as session:
+        chunks = (
+            await session.execute(
+                select(Chunk.id, Chunk.context, Chunk.text).where(
+                    Chunk.index_id == uuid.UUID(corpus.index_id)
+                )
+            )
+        ).all()
+    bags = {cid: await _lexemes(container, f"{ctx}\n{body}") for cid, ctx, body in chunks}
+    terms = set(await _lexemes(container, query))
+    n, avgdl = len(bags), sum(sum(b.values()) for b in bags.values()) / len(bags)
+    k1, b = 1.2, 0.75
+    expected: dict[str, float] = {}
+    for cid, bag in bags.items():
+        dl, score = sum(bag.values()), 0.0
+        for term in terms & bag.keys():
+            df = sum(1 for other in bags.values() if term in other)
+            idf = math.log(1 + (n - df + 0.5) / (df + 0.5))
+            tf = bag[term]
+            score += idf * tf * (k1 + 1) / (tf + k1 * (1 - b + b * dl / avgdl))
+        if score:
+            expected[str(cid)] = score
+
+    got = {r["chunk_id"]: r["scores"]["keyword"] for r in found["results"]}
+    assert set(got) == set(expected)  # OR-ed: "winter" alone brings in the birds
+    for chunk_id, score in expected.items():
+        assert got[chunk_id] == pytest.approx(score, rel=1e-9)
+    ranked = [r["document_id"] for r in found["results"]]
+    assert ranked[0] == corpus.documents["dogs.md"]
+    assert corpus.documents["birds.md"] in ranked
+    assert found["results"][0]["highlights"]
+    assert "<b>" in found["results"][0]["highlights"][0]
+
+
+async def test_k1_and_b_are_tunable_per_index(
+    live_client: httpx.AsyncClient,
+    live_tenant: TenantUser,
+    container: Container,
+    embedder: CountingEmbedder,
+) -> None:
+    corpus = await make_corpus(live_client, live_tenant, container, embedder, TEXTS)
+    before = await retrieve(live_client, live_tenant, corpus.index_id, query="dogs", mode="keyword")
+    patched = await live_client.patch(
+        f"/v1/vector-indices/{corpus.index_id}",
+        json={"settings": {"bm25": {"k1": 0.0, "b": 0.0}}},
+        headers=live_tenant.headers,
+    )
+    assert patched.status_code == 200
+    after = await retrieve(live_client, live_tenant, corpus.index_id, query="dogs", mode="keyword")
+    # k1 = 0: every matching chunk scores exactly idf, whatever its tf and length.
+    scores = {round(r["scores"]["keyword"], 9) for r in after["results"]}
+    assert len(scores) == 1
+    assert before["results"][0]["scores"]["keyword"] != after["results"][0]["scores"]["keyword"]
+
+
+async def test_vector_and_hybrid_modes_rank_the_obvious_document_first(
+    live_client: httpx.AsyncClient,
+    live_tenant: TenantUser,
+    container: Container,
+    embedder: CountingEmbedder,
+) -> None:
+    corpus = await make_corpus(live_client, live_tenant, container, embedder, TEXTS)
+    for mode in ("vector", "hybrid"):
+        found = await retrieve(
+            live_client, live_tenant, corpus.index_id, query="goldfish tank", mode=mode, top_k=3
+        )
+        first = found["results"][0]
+        assert first["document_id"] == corpus.documents["fish.md"], mode
+        assert first["document"]["name"] == "fish.md"
+        assert first["metadata"]["heading_path"] == ["Fish"]
+        assert len(found["results"]) == 3
+        assert "search" in found["timings_ms"]
+    hybrid = await retrieve(
+        live_client, live_tenant, corpus.index_id, query="goldfish tank", mode="hybrid"
+    )
+    top = hybrid["results"][0]["scores"]
+    assert top["vector"] is not None
+    assert top["keyword"] is not None
+    assert top["fused"] == pytest.approx(1 / 61 + 1 / 61)  # first on both sides, RRF k=60
+
+
+async def test_filters_still_fill_top_k_through_hnsw(
+    live_client: httpx.AsyncClient,
+    live_tenant: TenantUser,
+    container: Container,
+    embedder: CountingEmbedder,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    texts = {
+        f"d{i}.md": f"# Note {i}\n\nA note about topic {i % 5} and shared words." for i in range(40)
+    }
+    extra: dict[str, dict[str, Any]] = {
+        name: {
+            "tags": ["rare"] if i % 10 == 0 else ["common"],
+            "meta": {"rank": i, "team": f"t{i % 4}"},
+        }
+        for i, name in enumerate(texts)
+    }
+    corpus = await make_corpus(live_client, live_tenant, container, embedder, texts, extra=extra)
+    monkeypatch.setattr(service, "EXACT_SEARCH_LIMIT", 0)  # force the HNSW path
+    query = "note about shared words"
+    rare = await retrieve(
+        live_client,
+        live_tenant,
+        corpus.index_id,
+        query=query,
+        mode="vector",
+        top_k=4,
+        filters={"tags": ["rare"]},
+    )
+    assert sorted(r["document"]["name"] for r in rare["results"]) == [
+        "d0.md",
+        "d10.md",
+        "d20.md",
+        "d30.md",
+    ]
+    ranged = await retrieve(
+        live_client,
+        live_tenant,
+        corpus.index_id,
+        query=query,
+        mode="hybrid",
+        top_k=40,
+        filters={"meta": {"rank": {"gte": 5, "lte": 9}, "team": {"in": ["t1", "t2"]}}},
+    )
+    assert sorted(r["document"]["name"] for r in ranged["results"]) == ["d5.md", "d6.md", "d9.md"]
+    one = await retrieve(
+        live_client,
+        live_tenant,
+        corpus.index_id,
+        query=query,
+        mode="keyword",
+        filters={"document_ids": [corpus.documents["d7.md"]], "meta": {"team": "t3"}},
+    )
+    assert [r["document"]["name"] for r in one["results"]] == ["d7.md"]
+
+
+async def test_replaced_and_deleted_documents_leave_no_chunks_and_statistics_stay_exact(
+    live_client: httpx.AsyncClient,
+    live_tenant: TenantUser,
+    container: Container,
+    embedder: CountingEmbedder,
+) -> None:
+    corpus = await make_corpus(live_client, live_tenant, container, embedder, TEXTS)
+    index_id = uuid.UUID(corpus.index_id)
+    replaced = await live_client.post(
+        f"/v1/documents/{corpus.documents['cats.md']}/upload",
+        files={"file": ("cats.md", b"# Lions\n\nLions roar on the savanna.", "text/markdown")},
+        headers=live_tenant.headers,
+    )
+    assert replaced.status_code == 202, replaced.text
+    async with container.sessionmaker() as session:
+        left = await session.scalar(
+            select(func.count())
+            .select_from(Chunk)
+            .where(Chunk.document_id == uuid.UUID(corpus.documents["cats.md"]))
+        )
+    assert left == 0  # dropped in the replacing transaction, before any re-indexing
+    assert not (
+        await retrieve(live_client, live_tenant, corpus.index_id, query="purrs", mode="keyword")
+    )["results"]
+
+    deleted = await live_client.delete(
+        f"/v1/documents/{corpus.documents['dogs.md']}", headers=live_tenant.headers
+    )
+    assert deleted.status_code == 200
+    assert not (
+        await retrieve(
+            live_client, live_tenant, corpus.index_id, query="bark strangers", mode="keyword"
+        )
+    )["results"]
+
+    async with container.sessionmaker() as session:
+        stat = (
+            await session.execute(
+                select(func.sum(Bm25Stat.chunk_count), func.sum(Bm25Stat.total_length)).where(
+                    Bm25Stat.index_id == index_id
+                )
+            )
+        ).one()
+        actual = (
+            await session.execute(
+                select(func.count(), func.sum(Chunk.length)).where(Chunk.index_id == index_id)
+            )
+        ).one()
+        orphans = await session.scalar(
+            select(func.count())
+            .select_from(Bm25Posting)
+            .where(
+                Bm25Posting.index_id == index_id,
+                Bm25Posting.chunk_seq.not_in(select(Chunk.seq)),
+            )
+        )
+    assert (int(stat[0]), int(stat[1])) == (int(actual[0]), int(actual[1]))
+    assert orphans == 0
+
+
+async def test_deleted_text_is_never_retrieved_under_concurrent_search(
+    live_client: httpx.AsyncClient,
+    live_tenant: TenantUser,
+    container: Container,
+    embedder: CountingEmbedder,
+) -> None:
+    texts = {f"n{i}.md": f"# Entry {i}\n\nCommon words for entry {i}." for i in range(6)}
+    texts["secret.md"] = "# Secret\n\nThe zebracorn password is hidden here. Common words."
+    corpus = await make_corpus(live_client, live_tenant, container, embedder, texts)
+    secret = corpus.documents["secret.md"]
+    deleted_at: list[float] = []
+    violations: list[dict[str, Any]] = []
+    loop = asyncio.get_running_loop()
+
+    async def search_forever() -> int:
+        rounds = 0
+        while not deleted_at or loop.time() < deleted_at[0] + 1.0:
+            started = loop.time()
+            found = await retrieve(
+                live_client, live_tenant, corpus.index_id, query="zebracorn common words", top_k=10
+            )
+            ids = {r["document_id"] for r in found["results"]}
+            if deleted_at and started > deleted_at[0] and secret in ids:
+                violations.append(found)
+            rounds += 1
+        return rounds
+
+    searchers = [asyncio.create_task(search_forever()) for _ in range(4)]
+    await asyncio.sleep(0.5)
+    response = await live_client.delete(f"/v1/documents/{secret}", headers=live_tenant.headers)
+    assert response.status_code == 200
+    deleted_at.append(loop.time())
+    rounds = await asyncio.gather(*searchers)
+    assert sum(rounds) > 8
+    assert violations == []
+
+
+async def test_unchanged_documents_are_not_embedded_again_and_rebuild_reembeds(
+    live_client: httpx.AsyncClient,
+    live_tenant: TenantUser,
+    container: Container,
+    embedder: CountingEmbedder,
+) -> None:
+    corpus = await make_corpus(live_client, live_tenant, container, embedder, TEXTS)
+    embedded = len(embedder.texts)
+    from wxo.retrieval import indexing
+
+    doc_id = uuid.UUID(corpus.documents["fish.md"])
+    assert await indexing.run_indexing(container.sessionmaker, embedder, doc_id) == "indexed"
+    assert len(embedder.texts) == embedded  # held already: nothing embedded
+
+    rebuild = await live_client.put(
+        f"/v1/vector-indices/{corpus.index_id}/rebuild", headers=live_tenant.headers
+    )
+    assert rebuild.status_code == 202
+    task = rebuild.json()
+    assert task["status"] == "started"
+    assert task["task_name"] == "rebuild_vector_index"
+    index = (
+        await live_client.get(f"/v1/vector-indices/{corpus.index_id}", headers=live_tenant.headers)
+    ).json()
+    assert index["status"] == "rebuilding"
+    assert index["stats"]["pending_documents"] == len(TEXTS)
+    for document_id in corpus.documents.values():
+        await indexing.run_indexing(container.sessionmaker, embedder, uuid.UUID(document_id))
+    assert len(embedder.texts) > embedded
+    index = (
+        await live_client.get(f"/v1/vector-indices/{corpus.index_id}", headers=live_tenant.headers)
+    ).json()
+    assert index["status"] == "ready"
+    assert index["stats"]["pending_documents"] == 0
+    done = await live_client.get(
+        f"/v1/vector-indices/{corpus.index_id}/tasks/{task['task_id']}", headers=live_tenant.headers
+    )
+    assert done.json()["status"] == "completed"
+
+
+async def test_another_tenants_index_is_a_404(
+    live_client: httpx.AsyncClient,
+    live_tenant: TenantUser,
+    container: Container,
+    embedder: CountingEmbedder,
+) -> None:
+    corpus = await make_corpus(
+        live_client, live_tenant, container, embedder, {"a.md": "# A\n\nalpha"}
+    )
+    async with container.sessionmaker() as session:
+        from tests.conftest import make_tenant_user
+
+        other = await make_tenant_user(session, container.settings, "other")
+    for method, path, body in (
+        ("GET", "", None),
+        ("PATCH", "", {"title": "x"}),
+        ("POST", "/retrieve", {"query": "alpha"}),
+        ("GET", "/chunks", None),
+        ("POST", "/refresh", None),
+        ("DELETE", "", None),
+    ):
+        response = await live_client.request(
+            method, f"/v1/vector-indices/{corpus.index_id}{path}", json=body, headers=other.headers
+        )
+        assert response.status_code == 404, (method, path)
+    mine = await live_client.get(
+        f"/v1/vector-indices/{corpus.index_id}", headers=live_tenant.headers
+    )
+    assert mine.status_code == 200
+
+
+async def test_processing_with_the_real_worker_pipeline_order(
+    live_client: httpx.AsyncClient,
+    live_tenant: TenantUser,
+    container: Container,
+    embedder: CountingEmbedder,
+) -> None:
+    corpus = await make_corpus(
+        live_client, live_tenant, container, embedder, {"x.md": "# X\n\nxylophone"}
+    )
+    doc = (
+        await live_client.get(
+            f"/v1/documents/{corpus.documents['x.md']}", headers=live_tenant.headers
+        )
+    ).json()
+    assert doc["status"] == "ready"
+    assert [s["name"] for s in doc["status_detail"]["stages"]] == ["extract", "enrich", "index"]
+    assert doc["status_detail"]["stages"][-1]["items"] == 1
