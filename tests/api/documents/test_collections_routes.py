@@ -34,11 +34,20 @@ async def test_create_collection_returns_201_with_defaults_and_stats(
         "duplicate_policy": "skip",
         "extraction": {"max_pages": None},
         "default_index": True,
+        "language": "auto",
     }
     assert body["stats"] == {"documents": 0, "by_status": {}, "bytes": 0, "chunks": 0}
     row = await session.get(DocumentCollection, uuid.UUID(body["id"]))
     assert row is not None
     assert row.tenant_id == tenant_a.tenant_id
+    indices = await client.get(
+        f"{prefix}/vector-indices", params={"collection_id": body["id"]}, headers=tenant_a.headers
+    )
+    assert indices.status_code == 200, indices.text
+    (index,) = indices.json()["data"]  # its default index, created with it
+    assert index["default_for_collection_id"] == body["id"]
+    assert index["collection_ids"] == [body["id"]]
+    assert index["embeddings_model_name"] == "local/all-minilm-l6-v2"
 
 
 async def test_create_collection_duplicate_name_is_409_and_other_tenant_may_reuse_it(

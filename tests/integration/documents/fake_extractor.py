@@ -2,9 +2,16 @@
 
 Each paragraph becomes an element; a first line starting with `# ` is a Title. Bytes starting with
 `FAIL:` raise a permanent `ExtractionError`, `FLAKY:` a transient one. `IMG` adds one image.
+
+`embed` is a deterministic embedder with the signature of `wxo.retrieval.indexing.Embedder`
+(fixed-size vectors from a hash of each text, no model), for running the index stage.
 """
 
 from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Sequence
 
 from wxo.extraction.base import (
     Element,
@@ -53,3 +60,15 @@ def extract(
         keywords=[Keyword("fake", 0.5)],
         entities=[Entity("Ada", "PERSON", 2)],
     )
+
+
+DIMENSIONS = 384  # as the default local model's vectors
+
+
+async def embed(tenant_id: uuid.UUID, model: str | None, texts: Sequence[str]) -> list[list[float]]:
+    """One `DIMENSIONS`-float vector per text, the same for the same text."""
+    vectors = []
+    for text in texts:
+        digest = hashlib.sha256(text.encode()).digest()
+        vectors.append([(digest[i % len(digest)] - 127.5) / 127.5 for i in range(DIMENSIONS)])
+    return vectors

@@ -15,10 +15,12 @@ import httpx
 import pytest
 
 from tests.conftest import TenantUser
+from tests.integration.documents import fake_extractor
 from tests.integration.llm.peers import FakeOpenAI, Reply, completion
 from wxo.container import Container
 from wxo.documents import pipeline
 from wxo.documents.tasks import _enricher, load_extractor
+from wxo.retrieval.indexing import run_indexing
 
 TEXT = "# Bzip2\n\nBzip2 compresses files with the Burrows-Wheeler transform.\n"
 
@@ -64,7 +66,11 @@ async def extracted(
         uuid.UUID(document_id),
         _enricher(container),
     )
-    assert outcome == "ready"
+    assert outcome == "extracted"
+    indexed = await run_indexing(
+        container.sessionmaker, fake_extractor.embed, uuid.UUID(document_id)
+    )
+    assert indexed == "indexed"
     document: dict[str, Any] = (
         await http.get(f"/v1/documents/{document_id}", headers=tenant.headers)
     ).json()

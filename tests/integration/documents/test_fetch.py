@@ -18,12 +18,14 @@ import pytest
 
 from tests.api.documents.conftest import RecordingQueue
 from tests.conftest import TenantUser
+from tests.integration.documents import fake_extractor
 from tests.loopback_http import PAGE, LoopbackServer, loopback_server
 from wxo.container import Container
 from wxo.core.config import Settings
 from wxo.documents import pipeline, service
 from wxo.extraction.service import extract
 from wxo.main import create_app
+from wxo.retrieval.indexing import run_indexing
 
 LIMITS = {
     "fetch_allow_networks": ["127.0.0.1/32"],
@@ -108,8 +110,10 @@ async def test_url_document_is_fetched_stored_and_extracted_to_ready(
     queued = await _status(allowed_client, live_tenant, doc)
     again = await pipeline.run_fetch(allowed.sessionmaker, _io(allowed, queue), doc)
     extracted = await pipeline.run_extraction(allowed.sessionmaker, allowed.blobs, extract, doc)
+    indexed = await run_indexing(allowed.sessionmaker, fake_extractor.embed, doc)
 
-    assert (fetched, again, extracted) == ("fetched", "done_already", "ready")
+    assert (fetched, again) == ("fetched", "done_already")
+    assert (extracted, indexed) == ("extracted", "indexed")
     assert queue.sent == [("wxo.documents.extract", {"document_id": str(doc)})]
     assert queued["status"] == "queued"
     source = queued["status_detail"]["fetch"]
@@ -134,7 +138,7 @@ async def test_url_document_is_fetched_stored_and_extracted_to_ready(
     )
     assert download.content == PAGE
     status = await _status(allowed_client, live_tenant, doc)
-    assert status["status_detail"]["fetch"]["filename"] == "page.html"  # kept past extraction
+    assert status["status_detail"]["fetch"]["filename"] == "page.html"  # kept past the pipeline
 
 
 async def test_file_name_comes_from_content_disposition(
@@ -280,15 +284,15 @@ async def test_too_large_body_fails_and_other_documents_are_unaffected(
     )
     io = _io(allowed, RecordingQueue())
 
+    text_id = uuid.UUID(text_doc.json()["id"])
     outcomes = [
         await pipeline.run_fetch(allowed.sessionmaker, io, big),
         await pipeline.run_fetch(allowed.sessionmaker, io, missing),
-        await pipeline.run_extraction(
-            allowed.sessionmaker, allowed.blobs, extract, uuid.UUID(text_doc.json()["id"])
-        ),
+        await pipeline.run_extraction(allowed.sessionmaker, allowed.blobs, extract, text_id),
+        await run_indexing(allowed.sessionmaker, fake_extractor.embed, text_id),
     ]
 
-    assert outcomes == ["failed", "failed", "ready"]
+    assert outcomes == ["failed", "failed", "extracted", "indexed"]
     big_error = (await _status(allowed_client, live_tenant, big))["status_detail"]["error"]
     assert (big_error["code"], big_error["stage"]) == ("too_large", "fetch")
     assert "200000 bytes" in big_error["message"]

@@ -18,6 +18,8 @@ from wxo.container import Container
 from wxo.documents import pipeline
 from wxo.documents.models import Document, DocumentElement, DocumentImage
 from wxo.documents.tasks import load_extractor
+from wxo.retrieval.indexing import run_indexing
+from wxo.retrieval.tasks import embedder_for
 
 
 async def _document(
@@ -44,7 +46,16 @@ async def _count(container: Container, model: Any, document_id: uuid.UUID) -> in
         return int(await session.scalar(stmt) or 0)
 
 
-async def test_extraction_stores_results_marks_ready_and_is_idempotent(
+async def _status(
+    live_client: httpx.AsyncClient, tenant: TenantUser, document_id: uuid.UUID
+) -> dict[str, Any]:
+    response = await live_client.get(f"/v1/documents/{document_id}/status", headers=tenant.headers)
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+async def test_extraction_stores_results_leaves_indexing_and_is_idempotent(
     live_client: httpx.AsyncClient, live_tenant: TenantUser, container: Container
 ) -> None:
     doc = await _document(live_client, live_tenant, "# Intro\n\nFirst para.\n\nSecond IMG.")
@@ -55,30 +66,62 @@ async def test_extraction_stores_results_marks_ready_and_is_idempotent(
         container.sessionmaker, container.blobs, extract, doc_id
     )
     again = await pipeline.run_extraction(container.sessionmaker, container.blobs, extract, doc_id)
+    extracted = await _status(live_client, live_tenant, doc_id)
+    indexed = await run_indexing(container.sessionmaker, fake_extractor.embed, doc_id)
+    after_index = await pipeline.run_extraction(
+        container.sessionmaker, container.blobs, extract, doc_id
+    )
     reprocess = await live_client.post(
         f"/v1/documents/{doc_id}/reprocess", headers=live_tenant.headers
     )
     third = await pipeline.run_extraction(container.sessionmaker, container.blobs, extract, doc_id)
 
-    assert (outcome, again, third) == ("ready", "done_already", "ready")
+    assert (outcome, again, third) == ("extracted", "done_already", "extracted")
+    assert (indexed, after_index) == ("indexed", "done_already")
     assert reprocess.status_code == 202
     assert await _count(container, DocumentElement, doc_id) == 3  # replaced, never doubled
     assert await _count(container, DocumentImage, doc_id) == 1
-    status = (
-        await live_client.get(f"/v1/documents/{doc_id}/status", headers=live_tenant.headers)
-    ).json()
-    assert status["status"] == "ready"
-    detail = status["status_detail"]
-    assert (detail["stage"], detail["progress"], detail["error"]) == ("ready", 1.0, None)
-    extract_stage, enrich_stage, index_stage = detail["stages"]
+    assert extracted["status"] == "indexing"
+    detail = extracted["status_detail"]
+    assert (detail["stage"], detail["progress"], detail["error"]) == ("indexing", 0.7, None)
+    extract_stage, enrich_stage = detail["stages"]  # the index stage is still to come
     assert enrich_stage["name"] == "enrich"
     assert enrich_stage["skipped"] is True  # no default chat model
     assert extract_stage["name"] == "extract"
     assert extract_stage["items"] == 3
     assert extract_stage["duration_ms"] >= 0
-    assert index_stage["name"] == "index"
-    assert index_stage["skipped"] is True
-    assert status["page_count"] == 1
+    assert extracted["page_count"] == 1
+    status = await _status(live_client, live_tenant, doc_id)
+    assert status["status"] == "indexing"  # reprocessed and extracted again: not ready yet
+
+
+async def test_index_stage_makes_an_extracted_document_ready(
+    live_client: httpx.AsyncClient, live_tenant: TenantUser, container: Container
+) -> None:
+    doc = await _document(live_client, live_tenant, "# Intro\n\nFirst para.\n\nSecond IMG.")
+    doc_id = uuid.UUID(doc["id"])
+    before = await run_indexing(container.sessionmaker, fake_extractor.embed, doc_id)
+    await pipeline.run_extraction(
+        container.sessionmaker, container.blobs, fake_extractor.extract, doc_id
+    )
+
+    outcome = await run_indexing(container.sessionmaker, fake_extractor.embed, doc_id)
+
+    assert before == "not_extracted"
+    assert outcome == "indexed"
+    status = await _status(live_client, live_tenant, doc_id)
+    assert status["status"] == "ready"
+    detail = status["status_detail"]
+    assert (detail["stage"], detail["progress"], detail["error"]) == ("ready", 1.0, None)
+    assert [stage["name"] for stage in detail["stages"]] == ["extract", "enrich", "index"]
+    index_stage = detail["stages"][2]
+    assert "skipped" not in index_stage
+    assert index_stage["indices"] == 1  # the collection's default index
+    assert index_stage["items"] >= 1
+    for timing in ("duration_ms", "chunk_ms", "embed_ms", "store_ms"):
+        assert index_stage[timing] >= 0
+    document = await live_client.get(f"/v1/documents/{doc_id}", headers=live_tenant.headers)
+    assert document.json()["chunk_count"] == index_stage["items"]
 
 
 async def test_extraction_results_are_served_once_ready(
@@ -222,7 +265,7 @@ async def test_sweeper_requeues_documents_left_queued(
     assert ("wxo.documents.extract", {"document_id": doc["id"]}) in queue.sent
 
 
-async def test_real_extraction_service_takes_markdown_to_ready(
+async def test_real_extraction_and_embedding_take_markdown_to_ready(
     live_client: httpx.AsyncClient, live_tenant: TenantUser, container: Container
 ) -> None:
     doc = await _document(live_client, live_tenant, "# Guide\n\nInstall the server first.\n")
@@ -231,8 +274,15 @@ async def test_real_extraction_service_takes_markdown_to_ready(
     outcome = await pipeline.run_extraction(
         container.sessionmaker, container.blobs, real, uuid.UUID(doc["id"])
     )
+    indexed = await run_indexing(
+        container.sessionmaker, embedder_for(container), uuid.UUID(doc["id"])
+    )
 
-    assert outcome == "ready"
+    assert (outcome, indexed) == ("extracted", "indexed")
+    status = await _status(live_client, live_tenant, uuid.UUID(doc["id"]))
+    assert status["status"] == "ready"
+    assert status["status_detail"]["stages"][-1]["name"] == "index"
+    assert status["status_detail"]["stages"][-1]["items"] >= 1
     elements = (
         await live_client.get(f"/v1/documents/{doc['id']}/elements", headers=live_tenant.headers)
     ).json()
@@ -272,3 +322,20 @@ async def test_sweeper_sends_a_fetch_job_for_a_url_document_without_bytes(
     assert uuid.UUID(document_id) in ids
     assert ("wxo.documents.fetch", {"document_id": document_id}) in queue.sent
     assert ("wxo.documents.extract", {"document_id": document_id}) not in queue.sent
+
+
+async def test_sweeper_sends_an_index_job_for_a_document_left_indexing(
+    live_client: httpx.AsyncClient, live_tenant: TenantUser, container: Container
+) -> None:
+    doc = await _document(live_client, live_tenant, "extracted, then its index job was lost")
+    outcome = await pipeline.run_extraction(
+        container.sessionmaker, container.blobs, fake_extractor.extract, uuid.UUID(doc["id"])
+    )
+    queue = RecordingQueue()
+
+    ids = await pipeline.requeue_stuck(container.sessionmaker, queue, older_than_seconds=0)
+
+    assert outcome == "extracted"
+    assert uuid.UUID(doc["id"]) in ids
+    assert ("wxo.retrieval.index_document", {"document_id": doc["id"]}) in queue.sent
+    assert ("wxo.documents.extract", {"document_id": doc["id"]}) not in queue.sent

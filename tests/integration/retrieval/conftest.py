@@ -1,5 +1,6 @@
-"""Retrieval fixtures: documents taken through the real extraction and index stages in-process
-(the worker's own functions, with the local MiniLM model through the Model Proxy).
+"""Retrieval fixtures: documents through the real extraction and index stages, in-process.
+
+The worker's own functions run here, with the local MiniLM model through the Model Proxy.
 """
 
 from __future__ import annotations

@@ -107,3 +107,34 @@ def test_real_debian_html_manual() -> None:
     assert len(result.text) > 1000
     assert "<" not in result.elements[0].text
     assert result.keywords
+
+
+def test_html_text_after_removed_elements_and_comments_is_kept() -> None:
+    html = (
+        b"<html><body><p>Before <script>SCRIPT_CODE()</script>after the script"
+        b"<!-- HIDDEN_COMMENT --> and after the comment.</p>"
+        b"<ul><li>Outer <ul><li>Inner</li></ul> tail of outer</li></ul></body></html>"
+    )
+    result = extract(html, filename="a.html")
+    assert [(e.type, e.text) for e in result.elements] == [
+        ("NarrativeText", "Before after the script and after the comment."),
+        ("ListItem", "Outer tail of outer"),
+        ("ListItem", "Inner"),
+    ]
+
+
+def test_html_main_wins_over_article_and_xml_declaration_is_accepted() -> None:
+    html = (
+        '<?xml version="1.0" encoding="iso-8859-1"?>\n<html><body>'
+        "<article><p>TEASER OUTSIDE MAIN</p></article><main><p>Main text, caf\u00e9.</p></main>"
+        "</body></html>"
+    ).encode("latin-1")
+    result = extract(html, filename="a.html")
+    assert result.text == "Main text, caf\u00e9."
+
+
+def test_markdown_html_block_leaves_scripts_out() -> None:
+    markdown = b"# Notes\n\n<div>Visible <script>HIDDEN_SCRIPT()</script>words</div>\n"
+    result = extract(markdown, filename="notes.md")
+    assert "HIDDEN_SCRIPT" not in result.text
+    assert result.elements[-1].text == "Visible words"

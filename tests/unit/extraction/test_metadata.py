@@ -55,3 +55,26 @@ def test_heuristic_entities_are_labelled_and_warned(monkeypatch: pytest.MonkeyPa
 def test_title_falls_back_to_first_line() -> None:
     result = extract(b"just one line of text without a heading at all.", filename="t.txt")
     assert result.title == "just one line of text without a heading at all."
+
+
+@pytest.mark.skipif(not entities.model_available(), reason="spaCy model not installed")
+def test_ner_reads_only_the_opening_sample() -> None:
+    filler = "The committee discussed the annual budget at length. " * 60
+    early = "Angela Merkel opened the meeting. "
+    late = " Barack Obama closed the meeting."
+    text = early + filler + late
+    assert len(early) < entities.NER_SAMPLE < len(early + filler)
+    found = {e.text for e in entities.spacy_entities(text)}
+    assert "Angela Merkel" in found
+    assert "Barack Obama" not in found
+
+
+def test_keywords_come_from_the_opening_sample() -> None:
+    from wxo.extraction import metadata
+
+    opening = "Quantum chromodynamics describes quarks. Quantum chromodynamics is hard. " * 40
+    late = "Whales and dolphins. Whales swim. Whales sing. Whales eat krill. " * 40
+    assert len(opening) > metadata.KEYWORD_SAMPLE
+    texts = " ".join(k.text.lower() for k in metadata.extract_keywords(opening + late, "en"))
+    assert "quantum chromodynamics" in texts
+    assert "whales" not in texts

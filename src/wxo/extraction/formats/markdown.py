@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from wxo.extraction.builder import DocumentBuilder, clean
+from wxo.extraction.formats.html import html_text
 from wxo.extraction.formats.text import decode
 
 if TYPE_CHECKING:
@@ -66,7 +67,5 @@ def extract_markdown(data: bytes, builder: DocumentBuilder) -> None:
             rows, index = _table_rows(tokens, index)
             builder.table(rows, header=True)
         elif kind == "html_block":
-            from bs4 import BeautifulSoup
-
-            builder.paragraph(BeautifulSoup(token.content, "lxml").get_text(" "))
+            builder.paragraph(html_text(token.content))
         index += 1
