@@ -72,7 +72,7 @@ def test_ner_reads_only_the_opening_sample() -> None:
 def test_keywords_come_from_the_opening_sample() -> None:
     from wxo.extraction import metadata
 
-    opening = "Quantum chromodynamics describes quarks. Quantum chromodynamics is hard. " * 40
+    opening = "Quantum chromodynamics describes quarks. Quantum chromodynamics is hard. " * 50
     late = "Whales and dolphins. Whales swim. Whales sing. Whales eat krill. " * 40
     assert len(opening) > metadata.KEYWORD_SAMPLE
     texts = " ".join(k.text.lower() for k in metadata.extract_keywords(opening + late, "en"))
