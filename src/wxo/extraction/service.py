@@ -8,7 +8,7 @@ from functools import partial
 
 from wxo.extraction import sniff as sniffing
 from wxo.extraction.base import Extraction, ExtractionError
-from wxo.extraction.builder import DocumentBuilder
+from wxo.extraction.builder import DocumentBuilder, Draft
 from wxo.extraction.entities import extract_entities
 from wxo.extraction.formats.docx import extract_docx
 from wxo.extraction.formats.email import extract_eml
@@ -44,6 +44,9 @@ _EXTRACTORS: dict[str, Extractor] = {
     sniffing.RTF: extract_rtf,
 }
 _ZIPPED = frozenset({sniffing.DOCX, sniffing.PPTX, sniffing.XLSX, sniffing.EPUB, sniffing.ODT})
+# What the format libraries raise on damaged input (python-docx: KeyError for a missing part;
+# openpyxl and lxml: ValueError subclasses); our own bugs are not hidden behind these.
+DAMAGED_INPUT = (zipfile.BadZipFile, KeyError, ValueError, UnicodeDecodeError, EOFError)
 
 
 def supported_types() -> list[str]:
@@ -96,13 +99,19 @@ def extract(
         _run(found.content_type, data, builder, max_pages)
     except ExtractionError:
         raise
-    except (zipfile.BadZipFile, KeyError, ValueError, UnicodeDecodeError, EOFError) as exc:
-        # What the format libraries raise on damaged input (python-docx: KeyError for a missing
-        # part; openpyxl and lxml: ValueError subclasses); our own bugs are not hidden here.
+    except DAMAGED_INPUT as exc:
         raise ExtractionError(
             "corrupted", f"The {found.content_type} file is damaged and cannot be read."
         ) from exc
-    draft = builder.build()
+    return finish(found.content_type, builder.build())
+
+
+def finish(content_type: str, draft: Draft) -> Extraction:
+    """Document-level metadata on top of a format reader's draft (shared by every backend).
+
+    Raises:
+        ExtractionError: `empty` when there is neither text nor an image.
+    """
     if not draft.text.strip() and not draft.images:
         raise ExtractionError("empty", "The document contains no text.")
     language = detect_language(draft.text)
@@ -111,7 +120,7 @@ def extract(
     if entity_warning:
         warnings.append(entity_warning)
     return Extraction(
-        content_type=found.content_type,
+        content_type=content_type,
         elements=draft.elements,
         text=draft.text,
         markdown=draft.markdown,
