@@ -91,6 +91,34 @@ def extract(
         ExtractionError: `unsupported_format`, `encrypted`, `corrupted`, `empty`, `zip_bomb`
             or `ocr_unavailable`, with a message a user can act on.
     """
+    return _extract(data, filename, declared_type, max_pages, nlp=True)
+
+
+def extract_lean(
+    data: bytes,
+    *,
+    filename: str | None = None,
+    declared_type: str | None = None,
+    max_pages: int | None = None,
+) -> Extraction:
+    """`extract` without keywords and named entities, for bulk loads that do not use them.
+
+    Select it with `WXO_DOCUMENTS__EXTRACTOR=wxo.extraction.service:extract_lean`. Elements,
+    text, Markdown, images, language and title are the same as `extract`'s; `keywords` and
+    `entities` are empty. NER and YAKE are most of the fixed cost of a short document (about
+    40 of 50 ms for a 1.5 KB abstract here; docs/benchmarks.md, "Ingestion").
+    """
+    return _extract(data, filename, declared_type, max_pages, nlp=False)
+
+
+def _extract(
+    data: bytes,
+    filename: str | None,
+    declared_type: str | None,
+    max_pages: int | None,
+    *,
+    nlp: bool,
+) -> Extraction:
     found = sniffing.sniff(data, filename=filename, declared_type=declared_type)
     builder = DocumentBuilder()
     if found.warning:
@@ -103,11 +131,13 @@ def extract(
         raise ExtractionError(
             "corrupted", f"The {found.content_type} file is damaged and cannot be read."
         ) from exc
-    return finish(found.content_type, builder.build())
+    return finish(found.content_type, builder.build(), nlp=nlp)
 
 
-def finish(content_type: str, draft: Draft) -> Extraction:
+def finish(content_type: str, draft: Draft, *, nlp: bool = True) -> Extraction:
     """Document-level metadata on top of a format reader's draft (shared by every backend).
+
+    `nlp=False` leaves keywords and entities out (`extract_lean`).
 
     Raises:
         ExtractionError: `empty` when there is neither text nor an image.
@@ -115,7 +145,7 @@ def finish(content_type: str, draft: Draft) -> Extraction:
     if not draft.text.strip() and not draft.images:
         raise ExtractionError("empty", "The document contains no text.")
     language = detect_language(draft.text)
-    entities, entity_warning = extract_entities(draft.text, language)
+    entities, entity_warning = extract_entities(draft.text, language) if nlp else ([], None)
     warnings = list(draft.warnings)
     if entity_warning:
         warnings.append(entity_warning)
@@ -128,7 +158,7 @@ def finish(content_type: str, draft: Draft) -> Extraction:
         page_count=draft.page_count,
         title=choose_title(draft.title, draft.elements, draft.text),
         language=language,
-        keywords=extract_keywords(draft.text, language),
+        keywords=extract_keywords(draft.text, language) if nlp else [],
         entities=entities,
         warnings=warnings,
     )

@@ -41,3 +41,14 @@ class IndexBusyError(ConflictError):
     def __init__(self) -> None:
         """Say what to wait for."""
         super().__init__("The vector index is being rebuilt: wait for its task to complete")
+
+
+class RerankUnavailableError(InvalidInputError):
+    """No cross-encoder is installed (none ships inside a PyPI package: see docs/decisions.md)."""
+
+    def __init__(self) -> None:
+        """Say what to do instead."""
+        super().__init__(
+            "Reranking is not available on this server: no cross-encoder model can be installed "
+            "offline. Send rerank=false; hybrid retrieval already fuses BM25 and vector ranks"
+        )

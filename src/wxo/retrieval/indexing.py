@@ -33,7 +33,6 @@ from wxo.retrieval.chunking import ChunkDraft, SourceElement, chunk_elements
 from wxo.retrieval.models import IndexedDocument, VectorIndex
 from wxo.retrieval.service import ensure_default_index
 
-
 MIN_DETECTION_CHARS = 300
 
 

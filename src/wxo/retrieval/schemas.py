@@ -254,7 +254,10 @@ class RetrieveRequest(BaseModel):
     top_k: int | None = Field(default=None, ge=1, le=MAX_TOP_K)
     mode: Mode | None = Field(default=None, description="Default: the index's `settings.mode`.")
     filters: RetrieveFilters = Field(default_factory=RetrieveFilters)
-    rerank: bool = Field(default=False, description="Not available: see the OpenAPI description.")
+    rerank: bool = Field(
+        default=False,
+        description="Cross-encoder reranking: not available (400), no model installs offline.",
+    )
     min_score: float | None = Field(default=None, description="Drop results scoring below.")
     highlight: bool = Field(default=True, description="Mark query terms in `highlights`.")
 

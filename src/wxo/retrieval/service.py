@@ -31,6 +31,7 @@ from wxo.retrieval.exceptions import (
     IndexBusyError,
     IndexNameTakenError,
     IndexNotFoundError,
+    RerankUnavailableError,
     TaskNotFoundError,
     UnknownCollectionsError,
 )
@@ -395,6 +396,8 @@ async def retrieve(
     request: RetrieveRequest,
 ) -> RetrieveResponse:
     """The best chunks of the index for a query (see `wxo.retrieval.search`)."""
+    if request.rerank:
+        raise RerankUnavailableError()
     started = time.perf_counter()
     settings = IndexSettings.model_validate(index.settings or {})
     mode = request.mode or settings.mode

@@ -78,3 +78,21 @@ def test_keywords_come_from_the_opening_sample() -> None:
     texts = " ".join(k.text.lower() for k in metadata.extract_keywords(opening + late, "en"))
     assert "quantum chromodynamics" in texts
     assert "whales" not in texts
+
+
+def test_lean_extraction_has_the_same_structure_without_keywords_or_entities() -> None:
+    from wxo.extraction.service import extract_lean
+
+    markdown = f"# Summit\n\n{ENGLISH}".encode()
+    full = extract(markdown, filename="a.md")
+    lean = extract_lean(markdown, filename="a.md")
+    assert full.keywords
+    assert full.entities
+    assert (lean.keywords, lean.entities) == ([], [])
+    assert lean.elements == full.elements
+    assert (lean.text, lean.markdown, lean.title, lean.language) == (
+        full.text,
+        full.markdown,
+        full.title,
+        full.language,
+    )
