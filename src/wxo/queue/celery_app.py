@@ -12,6 +12,7 @@ from wxo.runtime.embedded import celery_broker_url
 TASK_MODULES: list[str] = ["wxo.documents.tasks", "wxo.retrieval.tasks"]
 # Task names, not imports: the queue package does not depend on the domains it carries.
 SWEEP_TASK = "wxo.documents.sweep"
+INDEX_SWEEP_TASK = "wxo.retrieval.sweep"
 
 
 def beat_schedule(documents: DocumentSettings) -> dict[str, dict[str, Any]]:
@@ -25,7 +26,13 @@ def beat_schedule(documents: DocumentSettings) -> dict[str, dict[str, Any]]:
             "kwargs": {"older_than_seconds": documents.sweep_stuck_after_seconds},
             # A sweep not started within one interval is dropped: the next one does its work.
             "options": {"expires": documents.sweep_interval_seconds},
-        }
+        },
+        # Documents an index lacks although they are extracted (a lost refresh job).
+        "indices-sweep": {
+            "task": INDEX_SWEEP_TASK,
+            "schedule": documents.sweep_interval_seconds,
+            "options": {"expires": documents.sweep_interval_seconds},
+        },
     }
 
 

@@ -79,6 +79,11 @@ async def list_indices(
     return total, (await session.execute(page)).scalars().all()
 
 
+async def all_index_ids(session: AsyncSession) -> list[uuid.UUID]:
+    """Every index of every tenant (for the sweeper)."""
+    return list((await session.execute(select(VectorIndex.id))).scalars().all())
+
+
 async def update_index(
     session: AsyncSession, index: VectorIndex, values: dict[str, Any]
 ) -> VectorIndex:

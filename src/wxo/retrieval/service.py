@@ -340,6 +340,13 @@ async def queue_stale_documents(
     return len(stale)
 
 
+async def queue_all_stale(sessionmaker: async_sessionmaker[AsyncSession], queue: Queue) -> int:
+    """Send index jobs for every extracted document some index lacks (the sweeper's work)."""
+    async with sessionmaker() as session:
+        ids = await repository.all_index_ids(session)
+    return sum([await queue_stale_documents(sessionmaker, queue, i) for i in ids])
+
+
 # --- retrieval --------------------------------------------------------------------------------
 
 

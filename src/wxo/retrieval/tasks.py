@@ -18,6 +18,7 @@ from wxo.documents import pipeline
 from wxo.documents.service import INDEX_TASK
 from wxo.documents.tasks import get_runtime, run_in, task
 from wxo.llm import service as proxy
+from wxo.queue.celery_app import INDEX_SWEEP_TASK
 from wxo.retrieval import indexing, service
 
 logger = logging.getLogger(__name__)
@@ -95,3 +96,13 @@ def refresh_index(self: Task, index_id: str) -> int:
         runtime,
         service.queue_stale_documents(container.sessionmaker, container.queue, uuid.UUID(index_id)),
     )
+
+
+@task(INDEX_SWEEP_TASK)
+def sweep_indices(self: Task) -> int:
+    """Queue what indices lack (Celery beat); skipped while the queue holds messages."""
+    runtime = get_runtime(self)
+    container = runtime.container
+    if container.queue.backlog():
+        return 0
+    return run_in(runtime, service.queue_all_stale(container.sessionmaker, container.queue))

@@ -11,10 +11,12 @@ import httpx
 import pytest
 from sqlalchemy import func, select, text
 
+from tests.api.documents.conftest import RecordingQueue
 from tests.conftest import TenantUser
 from tests.integration.retrieval.conftest import CountingEmbedder, make_corpus, retrieve
 from wxo.container import Container
-from wxo.retrieval import service
+from wxo.documents.service import INDEX_TASK
+from wxo.retrieval import indexing, service
 from wxo.retrieval.models import Bm25Posting, Bm25Stat, Chunk
 
 TEXTS = {
@@ -295,8 +297,6 @@ async def test_unchanged_documents_are_not_embedded_again_and_rebuild_reembeds(
 ) -> None:
     corpus = await make_corpus(live_client, live_tenant, container, embedder, TEXTS)
     embedded = len(embedder.texts)
-    from wxo.retrieval import indexing
-
     doc_id = uuid.UUID(corpus.documents["fish.md"])
     assert await indexing.run_indexing(container.sessionmaker, embedder, doc_id) == "indexed"
     assert len(embedder.texts) == embedded  # held already: nothing embedded
@@ -375,3 +375,52 @@ async def test_processing_with_the_real_worker_pipeline_order(
     assert doc["status"] == "ready"
     assert [s["name"] for s in doc["status_detail"]["stages"]] == ["extract", "enrich", "index"]
     assert doc["status_detail"]["stages"][-1]["items"] == 1
+
+
+async def test_the_sweeper_queues_documents_an_index_lacks(
+    live_client: httpx.AsyncClient,
+    live_tenant: TenantUser,
+    container: Container,
+    embedder: CountingEmbedder,
+) -> None:
+    corpus = await make_corpus(
+        live_client,
+        live_tenant,
+        container,
+        embedder,
+        {"a.md": "# A\n\nalpha", "b.md": "# B\n\nbeta"},
+    )
+    created = await live_client.post(
+        "/v1/vector-indices",
+        json={
+            "name": f"extra-{uuid.uuid4().hex[:6]}",
+            "embeddings_model_name": "local/all-minilm-l6-v2",
+        },
+        headers=live_tenant.headers,
+    )
+    assert created.status_code == 201
+    extra = created.json()
+    assert extra["status"] == "not_ready"
+    assert extra["collection_ids"] == []
+    async with container.sessionmaker() as session:
+        from wxo.retrieval import repository
+
+        await repository.attach_collections(
+            session, uuid.UUID(extra["id"]), [uuid.UUID(corpus.collection_id)]
+        )  # attached without its refresh job: as if that message were lost
+        await session.commit()
+    pending = await live_client.get(
+        f"/v1/vector-indices/{extra['id']}", headers=live_tenant.headers
+    )
+    assert pending.json()["status"] == "update_pending"
+    assert pending.json()["stats"]["pending_documents"] == 2
+
+    queue = RecordingQueue()
+    await service.queue_all_stale(container.sessionmaker, queue)
+    sent = {payload["document_id"] for name, payload in queue.sent if name == INDEX_TASK}
+    assert set(corpus.documents.values()) <= sent
+    for document_id in corpus.documents.values():
+        await indexing.run_indexing(container.sessionmaker, embedder, uuid.UUID(document_id))
+    done = await live_client.get(f"/v1/vector-indices/{extra['id']}", headers=live_tenant.headers)
+    assert done.json()["status"] == "ready"
+    assert done.json()["stats"] == {"documents": 2, "chunks": 2, "pending_documents": 0}
