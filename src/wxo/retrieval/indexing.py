@@ -227,8 +227,9 @@ async def run_indexing(
 ) -> str:
     """Index an extracted document into every index covering its collection.
 
-    Returns `missing`, `not_extracted`, `superseded` or `indexed`; a document in `indexing`
-    becomes `ready`.
+    Returns `missing`, `not_extracted`, `superseded`, `done_already` (a ready document every
+    index holds: a repeated job changes nothing) or `indexed`; a document in `indexing` becomes
+    `ready`.
 
     Raises:
         IndexingError: the embedding failed (`permanent` says whether to retry).
@@ -249,6 +250,13 @@ async def run_indexing(
             for index in await _covering_indices(session, source.document, collection)
             if not await _held(session, index, source.document)
         ]
+        if not indices and source.document.status == DocumentStatus.READY:
+            return "done_already"
+        if indices:  # moves `updated_at`: the sweeper sees the job alive
+            detail = dict(source.document.status_detail or {})
+            detail.update(stage="indexing", progress=0.75)
+            await documents.set_status(session, document_id, {"status_detail": detail})
+            await session.commit()
     language = configuration(settings.language, source.language)
     timings = _Timings()
     for index in indices:

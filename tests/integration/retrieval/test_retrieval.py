@@ -298,8 +298,11 @@ async def test_unchanged_documents_are_not_embedded_again_and_rebuild_reembeds(
     corpus = await make_corpus(live_client, live_tenant, container, embedder, TEXTS)
     embedded = len(embedder.texts)
     doc_id = uuid.UUID(corpus.documents["fish.md"])
-    assert await indexing.run_indexing(container.sessionmaker, embedder, doc_id) == "indexed"
+    before = (await live_client.get(f"/v1/documents/{doc_id}", headers=live_tenant.headers)).json()
+    assert await indexing.run_indexing(container.sessionmaker, embedder, doc_id) == "done_already"
     assert len(embedder.texts) == embedded  # held already: nothing embedded
+    after = (await live_client.get(f"/v1/documents/{doc_id}", headers=live_tenant.headers)).json()
+    assert after["status_detail"]["stages"] == before["status_detail"]["stages"]  # record kept
 
     rebuild = await live_client.put(
         f"/v1/vector-indices/{corpus.index_id}/rebuild", headers=live_tenant.headers
