@@ -15,7 +15,9 @@ from tests.api.documents.conftest import RecordingQueue
 from tests.conftest import TenantUser
 from tests.integration.retrieval.conftest import CountingEmbedder, make_corpus, retrieve
 from wxo.container import Container
+from wxo.documents import pipeline
 from wxo.documents.service import INDEX_TASK
+from wxo.documents.tasks import load_extractor
 from wxo.retrieval import indexing, service
 from wxo.retrieval.models import Bm25Posting, Bm25Stat, Chunk
 
@@ -427,3 +429,71 @@ async def test_the_sweeper_queues_documents_an_index_lacks(
     done = await live_client.get(f"/v1/vector-indices/{extra['id']}", headers=live_tenant.headers)
     assert done.json()["status"] == "ready"
     assert done.json()["stats"] == {"documents": 2, "chunks": 2, "pending_documents": 0}
+
+
+async def test_statistics_stay_exact_under_concurrent_writers(
+    live_client: httpx.AsyncClient,
+    live_tenant: TenantUser,
+    container: Container,
+    embedder: CountingEmbedder,
+) -> None:
+    corpus = await make_corpus(
+        live_client, live_tenant, container, embedder, {"seed.md": "# Seed\n\nseed"}
+    )
+    ids = []
+    for i in range(8):
+        created = await live_client.post(
+            "/v1/documents",
+            json={
+                "name": f"c{i}.md",
+                "collection_id": corpus.collection_id,
+                "text": f"# Doc {i}\n\n" + " ".join(f"word{j} common" for j in range(i * 5 + 3)),
+            },
+            headers=live_tenant.headers,
+        )
+        ids.append(uuid.UUID(created.json()["id"]))
+    extractor = load_extractor(container.settings.documents.extractor)
+    for document_id in ids:
+        await pipeline.run_extraction(
+            container.sessionmaker, container.blobs, extractor, document_id
+        )
+    # eight index jobs at once, and two deletes racing them
+    outcomes = await asyncio.gather(
+        *(indexing.run_indexing(container.sessionmaker, embedder, d) for d in ids),
+        live_client.delete(f"/v1/documents/{ids[0]}", headers=live_tenant.headers),
+        live_client.delete(
+            f"/v1/documents/{corpus.documents['seed.md']}", headers=live_tenant.headers
+        ),
+    )
+    assert set(outcomes[:8]) <= {"indexed", "missing", "superseded"}
+    index_id = uuid.UUID(corpus.index_id)
+    async with container.sessionmaker() as session:
+        stat = (
+            await session.execute(
+                select(func.sum(Bm25Stat.chunk_count), func.sum(Bm25Stat.total_length)).where(
+                    Bm25Stat.index_id == index_id
+                )
+            )
+        ).one()
+        actual = (
+            await session.execute(
+                select(func.count(), func.sum(Chunk.length)).where(Chunk.index_id == index_id)
+            )
+        ).one()
+        lengths = dict(
+            (
+                await session.execute(
+                    select(Chunk.seq, Chunk.length).where(Chunk.index_id == index_id)
+                )
+            ).all()
+        )
+        postings = (
+            await session.execute(
+                select(Bm25Posting.chunk_seq, func.sum(Bm25Posting.tf))
+                .where(Bm25Posting.index_id == index_id)
+                .group_by(Bm25Posting.chunk_seq)
+            )
+        ).all()
+    assert int(actual[0]) == 7  # the seven surviving documents, one chunk each
+    assert (int(stat[0]), int(stat[1])) == (int(actual[0]), int(actual[1]))
+    assert {seq: int(tf) for seq, tf in postings} == lengths  # every posting belongs, sums match
