@@ -46,6 +46,7 @@ import json
 import os
 import statistics
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -351,6 +352,46 @@ def ingest(
     return result, doc_map
 
 
+def index_texts(http: httpx.Client, index_id: str) -> list[str]:
+    """What the index embedded: each chunk's context line and text (`ChunkDraft.indexed_text`)."""
+    texts: list[str] = []
+    while True:
+        response = http.get(
+            f"/v1/vector-indices/{index_id}/chunks", params={"limit": 1000, "offset": len(texts)}
+        )
+        response.raise_for_status()
+        page = response.json()
+        texts += [
+            f"{c['context']}\n{c['text']}" if c["context"] else c["text"] for c in page["data"]
+        ]
+        if not page["data"] or len(texts) >= page["total"]:
+            return texts
+
+
+def embedding_baseline(http: httpx.Client, index_id: str, ingest_seconds: float) -> dict[str, Any]:
+    """The embedding model alone on the index's chunks, in this process with every core.
+
+    The same local MiniLM the server's default index uses (ONNX Runtime, length-bucketed
+    batches, one thread per core): the yardstick for "the pipeline adds at most 25% over the
+    embedding model's own time on the same chunks".
+    """
+    from wxo.llm.local.minilm import MiniLMEncoder
+
+    texts = index_texts(http, index_id)
+    encoder = MiniLMEncoder(cache_dir=Path(tempfile.gettempdir()) / "wxo-bench-onnx")
+    encoder.encode(texts[:64])  # warm-up (graph load)
+    started = time.perf_counter()
+    encoder.encode(texts)
+    seconds = time.perf_counter() - started
+    encoder.close()
+    ratio = ingest_seconds / seconds if seconds else float("nan")
+    print(
+        f"embedding alone: {len(texts)} chunks in {seconds:.1f}s "
+        f"({len(texts) / seconds:.1f} chunks/s); ingest-to-searchable / embedding = {ratio:.2f}"
+    )
+    return {"chunks": len(texts), "seconds": seconds, "ingest_over_embedding": ratio}
+
+
 def map_from_documents(documents: Iterable[Mapping[str, Any]]) -> dict[str, list[str]]:
     """Document id -> BEIR id from an existing collection (the name is ``<_id>.md``)."""
     return {str(d["id"]): [beir_id_from_name(str(d["name"]))] for d in documents}
@@ -548,6 +589,11 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--workers", type=int, help="`wxo serve --workers` (own server only)")
     parser.add_argument("--keep-data", action="store_true", help="keep own server's data dir")
     parser.add_argument(
+        "--embedding-baseline",
+        action="store_true",
+        help="after ingesting, time the local MiniLM alone on the index's chunks (same run)",
+    )
+    parser.add_argument(
         "--keep-identical-ids",
         action="store_true",
         help="keep documents whose id equals the query id (BEIR drops them by default)",
@@ -621,6 +667,7 @@ def measure_mode(
 def measure(http: httpx.Client, args: argparse.Namespace, dataset: Dataset) -> dict[str, Any]:
     """Ingest (unless reusing), then every mode on that index; the JSON report."""
     ingest_result: IngestResult | None = None
+    baseline: dict[str, Any] | None = None
     doc_map: dict[str, list[str]] = {}
     if args.index_id:
         index_id = str(args.index_id)  # results map back by document name
@@ -635,6 +682,8 @@ def measure(http: httpx.Client, args: argparse.Namespace, dataset: Dataset) -> d
         index_id = ingest_result.index_id
         print("\n".join(ingest_lines(ingest_result)))
         print(f"collection {name} ({ingest_result.collection_id}), index {index_id}")
+        if args.embedding_baseline:
+            baseline = embedding_baseline(http, index_id, ingest_result.seconds)
     modes = [measure_mode(http, args, dataset, index_id, doc_map, m) for m in args.modes]
     ingest_json = None
     if ingest_result is not None:
@@ -647,6 +696,7 @@ def measure(http: httpx.Client, args: argparse.Namespace, dataset: Dataset) -> d
         "concurrency": args.concurrency,
         "top_k": args.top_k,
         "ingest": ingest_json,
+        "embedding_baseline": baseline,
         "modes": modes,
     }
 
