@@ -187,7 +187,21 @@ async def list_chunks(
 async def retrieve(
     session: SessionDep, proxy: ProxyDep, index: OwnedIndex, body: RetrieveRequest
 ) -> RetrieveResponse:
-    """The chunks that best answer a query: keyword (BM25), vector or hybrid, with filters."""
+    """The chunks that best answer a query: keyword (BM25), vector or hybrid, with filters.
+
+    - `keyword`: BM25 computed in PostgreSQL over the index's own postings (terms OR-ed,
+      Lucene's IDF, length normalisation; `k1`/`b` in the index's `settings.bm25`), stemmed and
+      stop-worded by each collection's `settings.language`.
+    - `vector`: cosine similarity of the query's embedding (the index's model, through the
+      Model Proxy), pgvector HNSW with iterative scans, or an exact scan when at most 10,000
+      chunks match the filters; `top_k` is filled whenever enough chunks match.
+    - `hybrid` (default): both, fused in the same statement (`settings.hybrid`: reciprocal
+      rank fusion or a convex combination of normalised scores).
+
+    A result is a chunk; `score` is the fused score (the mode's own score otherwise) and
+    `scores` holds each side's. `highlights` marks query terms with `<b>`. `rerank: true` is
+    refused: no cross-encoder can be installed offline (see docs/decisions.md).
+    """
     return await service.retrieve(session, proxy, index, body)
 
 
