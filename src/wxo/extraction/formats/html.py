@@ -51,6 +51,8 @@ def _strings(node: HtmlElement, skip: frozenset[HtmlElement] = frozenset()) -> I
 
 def _text(node: HtmlElement, skip: frozenset[HtmlElement] = frozenset()) -> str:
     """BeautifulSoup's `get_text(" ")`: every piece, space-separated."""
+    if not skip:
+        return " ".join(node.itertext())  # the same pieces, walked in C
     return " ".join(_strings(node, skip))
 
 
@@ -107,7 +109,7 @@ class _Walker:
             code = node.find(".//code")
             classes = _classes(node if code is None else code)
             language = next((c[9:] for c in classes if c.startswith("language-")), None)
-            text = "".join(_strings(node))
+            text = "".join(node.itertext())
             self.builder.code(text, language=language, page_number=self.page)
         elif name == "img":
             self.image(node)
@@ -173,7 +175,9 @@ def _strip(root: HtmlElement) -> None:
     """Drop never-content elements and page furniture; the text that follows each one stays."""
     for node in list(root.iter(*_DROP)):
         node.drop_tree()
-    for node in [n for n in root.iter() if isinstance(n.tag, str) and _is_boilerplate(n)]:
+    # Only elements that can be furniture: a furniture tag, or a role, id or class to look at.
+    candidates = root.xpath("//nav|//header|//footer|//aside|//*[@role or @id or @class]")
+    for node in [n for n in candidates if _is_boilerplate(n)]:
         node.drop_tree()  # one inside another already dropped is harmless: it is detached
 
 
