@@ -141,15 +141,22 @@ async def refresh_index(session: SessionDep, queue: QueueDep, index: OwnedIndex)
     return TaskRead.of(await service.refresh(session, queue, index))
 
 
-@router.api_route(
-    "/vector-indices/{index_id}/rebuild",
-    methods=["PUT", "POST"],
-    response_model=TaskRead,
-    status_code=status.HTTP_202_ACCEPTED,
-    responses={**_INDEX_404, 409: {"description": "A rebuild is running"}},
-)
+_REBUILD: dict[str, Any] = {
+    "response_model": TaskRead,
+    "status_code": status.HTTP_202_ACCEPTED,
+    "responses": {**_INDEX_404, 409: {"description": "A rebuild is running"}},
+}
+
+
+@router.put("/vector-indices/{index_id}/rebuild", **_REBUILD)
 async def rebuild_index(session: SessionDep, queue: QueueDep, index: OwnedIndex) -> TaskRead:
     """Re-chunk and re-embed every document; the old chunks answer until replaced."""
+    return TaskRead.of(await service.rebuild(session, queue, index))
+
+
+@router.post("/vector-indices/{index_id}/rebuild", **_REBUILD)
+async def rebuild_index_post(session: SessionDep, queue: QueueDep, index: OwnedIndex) -> TaskRead:
+    """`PUT .../rebuild` as the newer spec spells it (POST)."""
     return TaskRead.of(await service.rebuild(session, queue, index))
 
 
@@ -193,10 +200,11 @@ async def retrieve(
       Lucene's IDF, length normalisation; `k1`/`b` in the index's `settings.bm25`), stemmed and
       stop-worded by each collection's `settings.language`.
     - `vector`: cosine similarity of the query's embedding (the index's model, through the
-      Model Proxy), pgvector HNSW with iterative scans, or an exact scan when at most 10,000
+      Model Proxy), pgvector HNSW with iterative scans, or an exact scan when at most 2,000
       chunks match the filters; `top_k` is filled whenever enough chunks match.
-    - `hybrid` (default): both, fused in the same statement (`settings.hybrid`: reciprocal
-      rank fusion or a convex combination of normalised scores).
+    - `hybrid` (default): both, fused in the same statement (`settings.hybrid`: a convex
+      combination of min-max normalised scores, `alpha` = 0.5, by default; or reciprocal rank
+      fusion).
 
     A result is a chunk; `score` is the fused score (the mode's own score otherwise) and
     `scores` holds each side's. `highlights` marks query terms with `<b>`. `rerank: true` is

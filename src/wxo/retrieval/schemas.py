@@ -36,7 +36,7 @@ class HybridSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     fusion: Literal["rrf", "convex"] = Field(
-        default="rrf",
+        default="convex",
         description="`rrf`: reciprocal rank fusion; `convex`: weighted min-max-normalised scores.",
     )
     rrf_k: int = Field(default=60, ge=1, le=1000)

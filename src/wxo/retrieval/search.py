@@ -182,9 +182,13 @@ vector AS (
 
 _FUSIONS = {
     "rrf": "coalesce(1.0 / (:rrf_k + v.rank), 0) + coalesce(1.0 / (:rrf_k + k.rank), 0)",
+    # Min-max normalised per side; a side whose candidates all score alike gives them 1, a
+    # chunk missing from a side gets 0 there.
     "convex": (
-        ":alpha * coalesce((v.score - v.lo) / nullif(v.hi - v.lo, 0), 0)"
-        " + (1 - :alpha) * coalesce((k.score - k.lo) / nullif(k.hi - k.lo, 0), 0)"
+        ":alpha * CASE WHEN v.seq IS NULL THEN 0"
+        " ELSE coalesce((v.score - v.lo) / nullif(v.hi - v.lo, 0), 1) END"
+        " + (1 - :alpha) * CASE WHEN k.seq IS NULL THEN 0"
+        " ELSE coalesce((k.score - k.lo) / nullif(k.hi - k.lo, 0), 1) END"
     ),
 }
 

@@ -53,8 +53,9 @@ from wxo.retrieval.schemas import (
 )
 
 REFRESH_TASK = "wxo.retrieval.refresh_index"
-#: At most this many matching chunks are searched exactly rather than through HNSW.
-EXACT_SEARCH_LIMIT = 10_000
+#: At most this many matching chunks are searched exactly rather than through HNSW (an exact
+#: scan costs about 10 µs a chunk here: 2,000 stay near 20 ms).
+EXACT_SEARCH_LIMIT = 2_000
 _REINDEXING_FIELDS = ("chunk_size", "chunk_overlap", "embeddings_model_name")
 
 

@@ -135,7 +135,18 @@ async def test_vector_and_hybrid_modes_rank_the_obvious_document_first(
     top = hybrid["results"][0]["scores"]
     assert top["vector"] is not None
     assert top["keyword"] is not None
-    assert top["fused"] == pytest.approx(1 / 61 + 1 / 61)  # first on both sides, RRF k=60
+    # first on both sides: the convex default (alpha 0.5) of two normalised 1.0 scores
+    assert top["fused"] == pytest.approx(1.0)
+    patched = await live_client.patch(
+        f"/v1/vector-indices/{corpus.index_id}",
+        json={"settings": {"hybrid": {"fusion": "rrf"}}},
+        headers=live_tenant.headers,
+    )
+    assert patched.status_code == 200
+    rrf = await retrieve(
+        live_client, live_tenant, corpus.index_id, query="goldfish tank", mode="hybrid"
+    )
+    assert rrf["results"][0]["scores"]["fused"] == pytest.approx(1 / 61 + 1 / 61)  # RRF k=60
 
 
 async def test_filters_still_fill_top_k_through_hnsw(
