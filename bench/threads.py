@@ -374,6 +374,8 @@ def preload_db(dsn: str, token: str, threads: int, messages: int, query: str) ->
     """
     import psycopg
 
+    from wxo.threads.repository import backfill_rendered_sql
+
     claims = token_claims(token)
     params: dict[str, Any] = {
         "tenant": claims["tenant_id"],
@@ -405,6 +407,8 @@ def preload_db(dsn: str, token: str, threads: int, messages: int, query: str) ->
                 params,
             )
             conn.execute(_PRELOAD_SQL_MESSAGES, params)
+            # what an append stores with each message (its rendered JSON), as the API would
+            conn.execute(backfill_rendered_sql())
             rows = conn.execute(
                 "SELECT b.id::text, m.id::text FROM bench_ids b "
                 "JOIN thread_message m ON m.thread_id = b.id AND m.seq = %(messages)s "

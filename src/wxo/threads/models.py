@@ -8,6 +8,7 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
+    JSON,
     BigInteger,
     CheckConstraint,
     Enum,
@@ -108,3 +109,7 @@ class Message(UUIDPrimaryKey, Timestamps, Base):
     assistant_id: Mapped[uuid.UUID | None]
     created_by: Mapped[uuid.UUID | None]
     created_by_username: Mapped[str | None] = mapped_column(Text)
+    # The message's `MessageRead` JSON as written (see `repository._append_statement`): listing
+    # a page then aggregates stored text instead of building 50 objects. NULL after an update
+    # (the list builds those rows' JSON again).
+    rendered: Mapped[Any | None] = mapped_column(JSON(none_as_null=True))

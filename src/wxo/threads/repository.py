@@ -157,7 +157,7 @@ def _append_statement() -> Precompiled:
     Parameters: `id`, `tenant_id`, `thread_id`, `agent`, the plain columns, and the JSON columns
     as JSON text. One statement: a CTE bumps the live thread's `message_count` (its row lock
     orders concurrent appends and the new count is the `seq`) and activity times; the insert
-    takes `seq` and time from it. Times are `greatest(statement_timestamp(), updated_at)`:
+    takes `seq` and time from it, and stores the message's rendered JSON (`rendered`). Times are `greatest(statement_timestamp(), updated_at)`:
     evaluated on the locked row, so they never go backwards along `seq`, and the message, the
     thread's `updated_at` and (for `assistant` messages) `last_agent_message_at` are equal.
     """
@@ -199,10 +199,12 @@ def _append_statement() -> Precompiled:
         "created_at": bumped.c.updated_at,
         "updated_at": bumped.c.updated_at,
     }
+    # The values once, as a subquery: the row and its rendering are built from the same ones.
+    values = select(*(expr.label(name) for name, expr in columns.items())).subquery("new")
     statement = (
         insert(Message)
-        .from_select(list(columns), select(*columns.values()))
-        .returning(cast(_message_json(table.c), Text))
+        .from_select([*columns, "rendered"], select(*values.c, _message_json(values.c)))
+        .returning(cast(table.c.rendered, Text))
         .add_cte(bumped)
     )
     return precompile(statement)
@@ -337,7 +339,11 @@ def _message_page_statement(
     rows = page.subquery("page")
     body = select(
         func.coalesce(
-            func.json_agg(aggregate_order_by(_message_json(rows.c), rows.c.seq)),
+            func.json_agg(
+                aggregate_order_by(
+                    func.coalesce(rows.c.rendered, _message_json(rows.c)), rows.c.seq
+                )
+            ),
             cast(_sql("[]"), JSON),
         )
     ).scalar_subquery()
@@ -401,11 +407,23 @@ async def update_message(
     stmt = (
         update(Message)
         .where(*_thread_message(tenant_id, thread_id, message_id))
-        .values(updated_at=_now(), **values)
+        .values(updated_at=_now(), rendered=None, **values)  # the list renders it again
         .returning(Message)
         .execution_options(synchronize_session=False)
     )
     return (await session.scalars(stmt, execution_options=_REFRESH)).one_or_none()
+
+
+def backfill_rendered_sql() -> str:
+    """SQL storing the rendered JSON of messages that lack it.
+
+    The API always stores it; rows loaded by other means (`bench/threads.py`'s preload) do not.
+    """
+    table = Message.__table__
+    statement = (
+        update(Message).where(table.c.rendered.is_(None)).values(rendered=_message_json(table.c))
+    )
+    return precompile(statement).sql
 
 
 async def delete_message(

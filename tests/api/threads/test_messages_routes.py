@@ -384,12 +384,20 @@ async def test_list_messages_renders_times_as_get_does(
     # including whole seconds (pydantic then omits the fraction).
     thread_id = await create_thread(client, tenant_a)
     created = await post_message(client, tenant_a, thread_id, content="on the second")
+    # The JSON stored at append time renders as GET does (the stored path)...
+    stored = await list_messages(client, tenant_a, thread_id)
+    first = await client.get(
+        f"/v1/threads/{thread_id}/messages/{created['id']}", headers=tenant_a.headers
+    )
+    assert stored == [first.json()]
+    assert stored == [created]
+    # ... and so does the JSON built when a row has none (times set here, `rendered` cleared).
     whole = datetime(2030, 1, 2, 3, 4, 5, tzinfo=UTC)
     fraction = datetime(2030, 1, 2, 3, 4, 5, 120, tzinfo=UTC)
     await session.execute(
         update(Message)
         .where(Message.id == uuid.UUID(created["id"]))
-        .values(created_at=whole, updated_at=fraction)
+        .values(created_at=whole, updated_at=fraction, rendered=None)
     )
     await session.commit()
 
@@ -578,6 +586,7 @@ async def test_patch_message_changes_only_the_given_fields(
     assert {k: body[k] for k in unchanged} == {k: created[k] for k in unchanged}
     assert parse_time(body["updated_at"]) > parse_time(created["updated_at"])
     assert (await client.get(path, headers=tenant_a.headers)).json() == body
+    assert await list_messages(client, tenant_a, thread_id) == [body]  # not the stored draft
     row = await session.get(Message, uuid.UUID(created["id"]))
     assert row is not None
     assert row.content == [{"response_type": "text", "text": "final"}]
