@@ -42,6 +42,26 @@ async def _lexemes(container: Container, body: str) -> dict[str, int]:
         return {str(lexeme): int(n) for lexeme, n in rows.all()}
 
 
+async def _statistics(
+    container: Container, index_id: uuid.UUID
+) -> tuple[tuple[int, int], tuple[int, int]]:
+    """(chunks, total length) as `bm25_stat` counts them, and as the chunks really are."""
+    async with container.sessionmaker() as session:
+        counted = (
+            await session.execute(
+                select(func.sum(Bm25Stat.chunk_count), func.sum(Bm25Stat.total_length)).where(
+                    Bm25Stat.index_id == index_id
+                )
+            )
+        ).one()
+        actual = (
+            await session.execute(
+                select(func.count(), func.sum(Chunk.length)).where(Chunk.index_id == index_id)
+            )
+        ).one()
+    return (int(counted[0]), int(counted[1])), (int(actual[0]), int(actual[1]))
+
+
 async def test_keyword_scores_are_bm25_with_ored_terms(
     live_client: httpx.AsyncClient,
     live_tenant: TenantUser,
@@ -240,19 +260,9 @@ async def test_replaced_and_deleted_documents_leave_no_chunks_and_statistics_sta
         )
     )["results"]
 
+    counted, actual = await _statistics(container, index_id)
+    assert counted == actual
     async with container.sessionmaker() as session:
-        stat = (
-            await session.execute(
-                select(func.sum(Bm25Stat.chunk_count), func.sum(Bm25Stat.total_length)).where(
-                    Bm25Stat.index_id == index_id
-                )
-            )
-        ).one()
-        actual = (
-            await session.execute(
-                select(func.count(), func.sum(Chunk.length)).where(Chunk.index_id == index_id)
-            )
-        ).one()
         orphans = await session.scalar(
             select(func.count())
             .select_from(Bm25Posting)
@@ -261,7 +271,6 @@ async def test_replaced_and_deleted_documents_leave_no_chunks_and_statistics_sta
                 Bm25Posting.chunk_seq.not_in(select(Chunk.seq)),
             )
         )
-    assert (int(stat[0]), int(stat[1])) == (int(actual[0]), int(actual[1]))
     assert orphans == 0
 
 
@@ -478,19 +487,10 @@ async def test_statistics_stay_exact_under_concurrent_writers(
     )
     assert set(outcomes[:8]) <= {"indexed", "missing", "superseded"}
     index_id = uuid.UUID(corpus.index_id)
+    counted, actual = await _statistics(container, index_id)
+    assert actual[0] == 7  # the seven surviving documents, one chunk each
+    assert counted == actual
     async with container.sessionmaker() as session:
-        stat = (
-            await session.execute(
-                select(func.sum(Bm25Stat.chunk_count), func.sum(Bm25Stat.total_length)).where(
-                    Bm25Stat.index_id == index_id
-                )
-            )
-        ).one()
-        actual = (
-            await session.execute(
-                select(func.count(), func.sum(Chunk.length)).where(Chunk.index_id == index_id)
-            )
-        ).one()
         lengths = dict(
             (
                 await session.execute(
@@ -505,6 +505,4 @@ async def test_statistics_stay_exact_under_concurrent_writers(
                 .group_by(Bm25Posting.chunk_seq)
             )
         ).all()
-    assert int(actual[0]) == 7  # the seven surviving documents, one chunk each
-    assert (int(stat[0]), int(stat[1])) == (int(actual[0]), int(actual[1]))
     assert {seq: int(tf) for seq, tf in postings} == lengths  # every posting belongs, sums match
