@@ -9,6 +9,7 @@ Writing use-cases commit once, at their end, and enqueue pipeline jobs only afte
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -342,17 +343,27 @@ def check_capacity(io: DocumentIO) -> None:
         )
 
 
-def send_job(queue: Queue, task: str, document_id: uuid.UUID) -> None:
+def send_job(queue: Queue, task: str, document_id: uuid.UUID, *, patience: float = 0.0) -> bool:
     """Send a pipeline job for a committed document; a broker that is down is not an error.
 
     The document is already stored as `queued`: failing the request would tell the client it
     was not, and a retry would meet the duplicate policy. The sweeper (Celery beat,
-    `sweep_stuck_after_seconds`) sends the job once the broker is back.
+    `sweep_stuck_after_seconds`) sends the job once the broker is back. A worker handing a
+    document to its next stage passes `patience` (seconds): it keeps trying that long first, so
+    a broker restart does not leave the document waiting for the sweeper.
     """
-    try:
-        queue.enqueue(task, document_id=str(document_id))
-    except Exception:  # any broker failure: the sweeper owns recovery
-        logger.warning("could not send %s for document %s; the sweeper will", task, document_id)
+    deadline = time.monotonic() + patience
+    while True:
+        try:
+            queue.enqueue(task, document_id=str(document_id))
+            return True
+        except Exception:  # any broker failure: retry while patient, then the sweeper's
+            if time.monotonic() >= deadline:
+                logger.warning(
+                    "could not send %s for document %s; the sweeper will", task, document_id
+                )
+                return False
+            time.sleep(0.5)
 
 
 def _enqueue_if_new(io: DocumentIO, placed: Placed) -> None:

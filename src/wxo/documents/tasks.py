@@ -130,8 +130,8 @@ def extract(self: Task, document_id: str) -> str:
             "extract %s: transient failure, retry in %ss: %s", document_id, countdown, exc
         )
         raise self.retry(exc=exc, countdown=countdown) from exc
-    if outcome == "extracted":
-        service.send_job(container.queue, INDEX_TASK, uuid.UUID(document_id))
+    if outcome == "extracted":  # the next stage; through a broker restart too
+        service.send_job(container.queue, INDEX_TASK, uuid.UUID(document_id), patience=60.0)
     return outcome
 
 
