@@ -135,24 +135,36 @@ async def ensure_default_index(
     existing = await repository.default_index_of(session, collection.id)
     if existing is not None:
         return existing
-    async with session.begin_nested():
-        index = await repository.insert_index(
-            session,
-            {
-                "tenant_id": collection.tenant_id,
-                "name": f"{collection.name}-{str(collection.id)[:8]}",
-                "title": collection.title,
-                "description": f"Automatic index of the collection '{collection.name}'",
-                "embeddings_model_name": DEFAULT_EMBEDDING_MODEL,
-                "chunk_size": DEFAULT_CHUNK_SIZE,
-                "chunk_overlap": DEFAULT_CHUNK_OVERLAP,
-                "top_k": 10,
-                "default_for_collection_id": collection.id,
-                "created_by": collection.created_by,
-            },
-        )
-        await repository.attach_collections(session, index.id, [collection.id])
-    return index
+    # The short name may be taken by the tenant's own index; a concurrent job may create the
+    # same automatic index: a savepoint per attempt, then the row that won.
+    for name in (
+        f"{collection.name}-{str(collection.id)[:8]}",
+        f"{collection.name}-{collection.id}",
+    ):
+        try:
+            async with session.begin_nested():
+                index = await repository.insert_index(
+                    session,
+                    {
+                        "tenant_id": collection.tenant_id,
+                        "name": name,
+                        "title": collection.title,
+                        "description": f"Automatic index of the collection '{collection.name}'",
+                        "embeddings_model_name": DEFAULT_EMBEDDING_MODEL,
+                        "chunk_size": DEFAULT_CHUNK_SIZE,
+                        "chunk_overlap": DEFAULT_CHUNK_OVERLAP,
+                        "top_k": 10,
+                        "default_for_collection_id": collection.id,
+                        "created_by": collection.created_by,
+                    },
+                )
+                await repository.attach_collections(session, index.id, [collection.id])
+            return index
+        except IntegrityError:
+            existing = await repository.default_index_of(session, collection.id)
+            if existing is not None:
+                return existing
+    raise IndexNameTakenError(f"{collection.name}-{collection.id}")
 
 
 async def read_indices(session: AsyncSession, indices: Sequence[VectorIndex]) -> list[IndexRead]:

@@ -11,8 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tests.api.documents.conftest import RecordingQueue, make_collection
 from tests.conftest import TenantUser
+from wxo.documents.models import DocumentCollection
 from wxo.retrieval.models import VectorIndex, VectorIndexCollection
-from wxo.retrieval.service import REFRESH_TASK
+from wxo.retrieval.service import REFRESH_TASK, ensure_default_index
 
 MODEL = "local/all-minilm-l6-v2"
 
@@ -179,3 +180,24 @@ async def test_delete_removes_the_index_and_its_collections_stay(
         f"/v1/document-collections/{collection['id']}", headers=tenant_a.headers
     )
     assert still.status_code == 200
+
+
+async def test_the_automatic_index_takes_a_longer_name_when_its_own_is_taken(
+    client: httpx.AsyncClient, tenant_a: TenantUser, queue: RecordingQueue, session: AsyncSession
+) -> None:
+    collection = await make_collection(client, tenant_a, "clash", settings={"default_index": False})
+    short = f"clash-{collection['id'][:8]}"
+    assert (await _create(client, tenant_a, name=short)).status_code == 201
+    row = await session.get(DocumentCollection, uuid.UUID(collection["id"]))
+    assert row is not None
+    row.settings = {**row.settings, "default_index": True}
+    await session.flush()
+
+    made = await ensure_default_index(session, row)
+    again = await ensure_default_index(session, row)
+
+    assert made is not None
+    assert made.name == f"clash-{collection['id']}"
+    assert made.default_for_collection_id == row.id
+    assert again is not None
+    assert again.id == made.id
