@@ -93,7 +93,8 @@ class IndexUpdate(StorableBody):
     """Body of `PATCH /v1/vector-indices/{id}`: only the keys sent change.
 
     Changing `chunk_size`, `chunk_overlap` or `embeddings_model_name` re-indexes every document
-    (the old chunks answer queries until each document's new ones replace them).
+    (the old chunks answer queries until each document's new ones replace them). `settings`
+    is replaced as a whole: parts left out take their defaults.
     """
 
     name: Name | None = None
