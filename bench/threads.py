@@ -363,7 +363,9 @@ ORDER BY s, b.n
 """
 
 
-def preload_db(dsn: str, token: str, threads: int, messages: int, query: str) -> list[Target]:
+def preload_db(
+    dsn: str, token: str, threads: int, messages: int, query: str, *, stored_json: bool = True
+) -> list[Target]:
     """Insert threads and messages with INSERT ... SELECT generate_series, in one transaction.
 
     Messages are inserted interleaved (message 1 of every thread, then message 2, ...), as if all
@@ -408,7 +410,8 @@ def preload_db(dsn: str, token: str, threads: int, messages: int, query: str) ->
             )
             conn.execute(_PRELOAD_SQL_MESSAGES, params)
             # what an append stores with each message (its rendered JSON), as the API would
-            conn.execute(backfill_rendered_sql())
+            if stored_json:
+                conn.execute(backfill_rendered_sql())
             rows = conn.execute(
                 "SELECT b.id::text, m.id::text FROM bench_ids b "
                 "JOIN thread_message m ON m.thread_id = b.id AND m.seq = %(messages)s "
@@ -1113,6 +1116,11 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument("--server-pid", type=int, help="with --url: the `wxo serve` pid to sample")
     p.add_argument("--keep-data", action="store_true", help="keep the temporary data directory")
     p.add_argument(
+        "--without-stored-json",
+        action="store_true",
+        help="preload messages without their rendered JSON (the list builds it: the old path)",
+    )
+    p.add_argument(
         "--server-env",
         action="append",
         default=[],
@@ -1228,7 +1236,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         if preload_mode == "db":
             if not dsn:
                 raise SystemExit("--preload db needs --dsn with --url")
-            targets = preload_db(dsn, token, args.threads, args.messages, args.list_query)
+            targets = preload_db(
+                dsn,
+                token,
+                args.threads,
+                args.messages,
+                args.list_query,
+                stored_json=not args.without_stored_json,
+            )
         else:
             targets = asyncio.run(
                 preload_http(
