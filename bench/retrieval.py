@@ -85,7 +85,7 @@ from wxo.documents.models import Document, DocumentStatus
 from wxo.llm.local.minilm import MiniLMEncoder
 from wxo.retrieval import repository, search
 from wxo.retrieval.chunking import ChunkDraft, SourceElement, chunk_elements
-from wxo.retrieval.service import EXACT_SEARCH_LIMIT
+from wxo.retrieval.retrieve import EXACT_SEARCH_LIMIT
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "scifact"

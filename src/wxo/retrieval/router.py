@@ -13,6 +13,7 @@ from wxo.documents.schemas import Deleted
 from wxo.llm.dependencies import ProxyDep
 from wxo.queue.base import Queue
 from wxo.retrieval import repository, service
+from wxo.retrieval import retrieve as retrieval
 from wxo.retrieval.models import VectorIndex
 from wxo.retrieval.schemas import (
     MAX_TOP_K,
@@ -210,7 +211,7 @@ async def retrieve(
     `scores` holds each side's. `highlights` marks query terms with `<b>`. `rerank: true` is
     refused: no cross-encoder can be installed offline (see docs/decisions.md).
     """
-    return await service.retrieve(session, proxy, index, body)
+    return await retrieval.retrieve(session, proxy, index, body)
 
 
 @router.get(
@@ -242,4 +243,4 @@ async def retrieve_get(
             },
         }
     )
-    return await service.retrieve(session, proxy, index, body)
+    return await retrieval.retrieve(session, proxy, index, body)

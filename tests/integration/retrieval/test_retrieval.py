@@ -19,6 +19,7 @@ from wxo.documents import pipeline
 from wxo.documents.service import INDEX_TASK
 from wxo.documents.tasks import load_extractor
 from wxo.retrieval import indexing, service
+from wxo.retrieval import retrieve as retrieve_module
 from wxo.retrieval.models import Bm25Posting, Bm25Stat, Chunk
 
 TEXTS = {
@@ -187,7 +188,7 @@ async def test_filters_still_fill_top_k_through_hnsw(
         for i, name in enumerate(texts)
     }
     corpus = await make_corpus(live_client, live_tenant, container, embedder, texts, extra=extra)
-    monkeypatch.setattr(service, "EXACT_SEARCH_LIMIT", 0)  # force the HNSW path
+    monkeypatch.setattr(retrieve_module, "EXACT_SEARCH_LIMIT", 0)  # force the HNSW path
     query = "note about shared words"
     rare = await retrieve(
         live_client,
