@@ -215,8 +215,13 @@ async def _index_one(
 async def _covering_indices(
     session: AsyncSession, document: Document, collection: DocumentCollection | None
 ) -> list[VectorIndex]:
-    if collection is not None and await ensure_default_index(session, collection) is not None:
-        await session.commit()  # a collection made before indices existed gets its own now
+    indices = await repository.indices_covering(session, document.collection_id)
+    if collection is None or any(i.default_for_collection_id == collection.id for i in indices):
+        return indices
+    # A collection whose automatic index was turned on later gets it now.
+    if await ensure_default_index(session, collection) is None:
+        return indices
+    await session.commit()
     return await repository.indices_covering(session, document.collection_id)
 
 

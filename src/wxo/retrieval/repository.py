@@ -166,10 +166,10 @@ async def indices_covering(session: AsyncSession, collection_id: uuid.UUID) -> l
 # --- documents to index -----------------------------------------------------------------------
 
 
-def _stale_documents(index: VectorIndex, *, in_progress: bool = False) -> Select[Any]:
+def _stale_documents(index: VectorIndex) -> Select[Any]:
     """Documents of the index's collections it does not hold in their current form.
 
-    Those extracted (ready to index), and with `in_progress` also those still on their way.
+    Only those extracted (ready to index); `pending_counts` also counts those on their way.
     """
     covered = select(VectorIndexCollection.collection_id).where(
         VectorIndexCollection.index_id == index.id
@@ -182,10 +182,7 @@ def _stale_documents(index: VectorIndex, *, in_progress: bool = False) -> Select
     )
     return select(Document.id).where(
         Document.collection_id.in_(covered),
-        Document.status.in_(
-            [DocumentStatus.READY, DocumentStatus.INDEXING]
-            + ([DocumentStatus.QUEUED, DocumentStatus.EXTRACTING] if in_progress else [])
-        ),
+        Document.status.in_([DocumentStatus.READY, DocumentStatus.INDEXING]),
         ~held.exists(),
     )
 
@@ -198,10 +195,27 @@ async def stale_documents(session: AsyncSession, index: VectorIndex) -> list[uui
 async def pending_counts(
     session: AsyncSession, indices: Sequence[VectorIndex]
 ) -> dict[uuid.UUID, int]:
-    """How many documents each index still has to (re)index, extracted or not yet."""
-    counts: dict[uuid.UUID, int] = {}
-    for index in indices:
-        counts[index.id] = await _count(session, _stale_documents(index, in_progress=True))
+    """How many documents each index still has to (re)index, extracted or not yet (one query)."""
+    held = select(IndexedDocument.document_id).where(
+        IndexedDocument.index_id == VectorIndex.id,
+        IndexedDocument.document_id == Document.id,
+        IndexedDocument.content_hash == Document.content_hash,
+        IndexedDocument.generation == VectorIndex.generation,
+    )
+    stmt = (
+        select(VectorIndexCollection.index_id, func.count())
+        .join(VectorIndex, VectorIndex.id == VectorIndexCollection.index_id)
+        .join(Document, Document.collection_id == VectorIndexCollection.collection_id)
+        .where(
+            VectorIndexCollection.index_id.in_([i.id for i in indices]),
+            Document.status != DocumentStatus.FAILED,
+            ~held.exists(),
+        )
+        .group_by(VectorIndexCollection.index_id)
+    )
+    counts = {index.id: 0 for index in indices}
+    for index_id, count in (await session.execute(stmt)).all():
+        counts[index_id] = int(count)
     return counts
 
 
