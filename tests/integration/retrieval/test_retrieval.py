@@ -486,7 +486,7 @@ async def test_statistics_stay_exact_under_concurrent_writers(
             f"/v1/documents/{corpus.documents['seed.md']}", headers=live_tenant.headers
         ),
     )
-    assert set(outcomes[:8]) <= {"indexed", "missing", "superseded"}
+    assert set(outcomes[:8]) <= {"indexed", "missing", "done_already"}
     index_id = uuid.UUID(corpus.index_id)
     counted, actual = await _statistics(container, index_id)
     assert actual[0] == 7  # the seven surviving documents, one chunk each
