@@ -8,7 +8,7 @@ on. It never touches the database, the network or the blob store: callers store 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 
 @dataclass(frozen=True)
@@ -74,6 +74,14 @@ class Extraction:
     keywords: list[Keyword] = field(default_factory=list)
     entities: list[Entity] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+
+
+class Annotation(NamedTuple):
+    """A document's keywords and named entities, and what was guessed while finding them."""
+
+    keywords: list[Keyword]
+    entities: list[Entity]
+    warnings: list[str]
 
 
 class ExtractionError(Exception):

@@ -1,4 +1,9 @@
-"""`extract()`: bytes in, `Extraction` out; the one entry point of the extraction library."""
+"""`extract()`: bytes in, `Extraction` out; the one entry point of the extraction library.
+
+`extract_lean` gives the structure alone (elements, text, Markdown, images, language, title) and
+`annotate` the costly part, keywords and named entities, from the text: the document pipeline
+runs them apart, so a document is searchable before it is annotated.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,7 @@ from collections.abc import Callable
 from functools import partial
 
 from wxo.extraction import sniff as sniffing
-from wxo.extraction.base import Extraction, ExtractionError
+from wxo.extraction.base import Annotation, Extraction, ExtractionError
 from wxo.extraction.builder import DocumentBuilder, Draft
 from wxo.extraction.entities import extract_entities
 from wxo.extraction.formats.docx import extract_docx
@@ -101,12 +106,12 @@ def extract_lean(
     declared_type: str | None = None,
     max_pages: int | None = None,
 ) -> Extraction:
-    """`extract` without keywords and named entities, for bulk loads that do not use them.
+    """`extract` without keywords and named entities: the document pipeline's default extractor.
 
-    Select it with `WXO_DOCUMENTS__EXTRACTOR=wxo.extraction.service:extract_lean`. Elements,
-    text, Markdown, images, language and title are the same as `extract`'s; `keywords` and
-    `entities` are empty. NER and YAKE are most of the fixed cost of a short document (about
-    40 of 50 ms for a 1.5 KB abstract here; docs/benchmarks.md, "Ingestion").
+    Elements, text, Markdown, images, language and title are the same as `extract`'s; `keywords`
+    and `entities` are empty. NER and YAKE are most of the fixed cost of a short document (about
+    40 of 50 ms for a 1.5 KB abstract here; docs/benchmarks.md, "Ingestion"), so the pipeline
+    makes the document searchable first and `annotate` adds them later, at low priority.
     """
     return _extract(data, filename, declared_type, max_pages, nlp=False)
 
@@ -145,10 +150,7 @@ def finish(content_type: str, draft: Draft, *, nlp: bool = True) -> Extraction:
     if not draft.text.strip() and not draft.images:
         raise ExtractionError("empty", "The document contains no text.")
     language = detect_language(draft.text)
-    entities, entity_warning = extract_entities(draft.text, language) if nlp else ([], None)
-    warnings = list(draft.warnings)
-    if entity_warning:
-        warnings.append(entity_warning)
+    found = annotate(draft.text, language) if nlp else Annotation([], [], [])
     return Extraction(
         content_type=content_type,
         elements=draft.elements,
@@ -158,7 +160,23 @@ def finish(content_type: str, draft: Draft, *, nlp: bool = True) -> Extraction:
         page_count=draft.page_count,
         title=choose_title(draft.title, draft.elements, draft.text),
         language=language,
-        keywords=extract_keywords(draft.text, language) if nlp else [],
-        entities=entities,
-        warnings=warnings,
+        keywords=found.keywords,
+        entities=found.entities,
+        warnings=[*draft.warnings, *found.warnings],
     )
+
+
+def annotate(text: str, language: str | None) -> Annotation:
+    """Keywords (YAKE) and named entities (spaCy, or a labelled heuristic) of a document's text.
+
+    CPU-bound (about 50 ms for a short document): callers on an event loop run it in a thread.
+
+    Args:
+        text: the clean text; only its opening is read (`KEYWORD_SAMPLE`, `NER_SAMPLE`).
+        language: ISO 639-1 code from `detect_language`, or None (read as English).
+
+    Returns:
+        The keywords, the entities and a warning when the entity heuristic stood in for NER.
+    """
+    entities, warning = extract_entities(text, language)
+    return Annotation(extract_keywords(text, language), entities, [warning] if warning else [])

@@ -1,6 +1,8 @@
 """Unstructured (`pip install 'wxo[unstructured]'`) as the extraction backend, offline.
 
-Select it with `WXO_DOCUMENTS__EXTRACTOR=wxo.extraction.unstructured_backend:extract`. It reads
+Select it with `WXO_DOCUMENTS__EXTRACTOR=wxo.extraction.unstructured_backend:extract_lean` (the
+structure only: the pipeline's annotate stage adds keywords and entities once the document is
+searchable) or `...:extract` (keywords and entities at extraction, kept by that stage). It reads
 text, Markdown, HTML, EML and DOCX with `unstructured.partition.auto.partition` and maps its
 elements (whose vocabulary ours already follows) onto an `Extraction`; every other format goes
 to the built-in reader, and the document-level metadata (language, title, keywords, entities)
@@ -31,6 +33,7 @@ from wxo.extraction.builder import DocumentBuilder, clean
 from wxo.extraction.entities import MODEL_PACKAGES
 from wxo.extraction.service import DAMAGED_INPUT, finish
 from wxo.extraction.service import extract as builtin_extract
+from wxo.extraction.service import extract_lean as builtin_extract_lean
 from wxo.extraction.zipguard import check_zip
 
 # Formats checked offline with Unstructured 0.27.35 and the `docx,md` extras.
@@ -113,11 +116,36 @@ def extract(
         ExtractionError: as the built-in `extract`, plus `backend_unavailable` when Unstructured
             or the spaCy model is missing.
     """
+    return _extract(data, filename, declared_type, max_pages, nlp=True)
+
+
+def extract_lean(
+    data: bytes,
+    *,
+    filename: str | None = None,
+    declared_type: str | None = None,
+    max_pages: int | None = None,
+) -> Extraction:
+    """`extract` without keywords and named entities (as the built-in `extract_lean`).
+
+    Raises:
+        ExtractionError: as `extract`.
+    """
+    return _extract(data, filename, declared_type, max_pages, nlp=False)
+
+
+def _extract(
+    data: bytes,
+    filename: str | None,
+    declared_type: str | None,
+    max_pages: int | None,
+    *,
+    nlp: bool,
+) -> Extraction:
     found = sniffing.sniff(data, filename=filename, declared_type=declared_type)
     if found.content_type not in UNSTRUCTURED_TYPES:
-        return builtin_extract(
-            data, filename=filename, declared_type=declared_type, max_pages=max_pages
-        )
+        builtin = builtin_extract if nlp else builtin_extract_lean
+        return builtin(data, filename=filename, declared_type=declared_type, max_pages=max_pages)
     partition = _partition()
     if found.content_type == sniffing.DOCX:
         check_zip(data)
@@ -142,4 +170,4 @@ def extract(
         _add(builder, element, list_base)
     subject = next((e.metadata.subject for e in elements if e.metadata.subject), None)
     builder.title = clean(subject) if subject else None
-    return finish(found.content_type, builder.build())
+    return finish(found.content_type, builder.build(), nlp=nlp)

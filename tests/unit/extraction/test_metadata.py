@@ -96,3 +96,22 @@ def test_lean_extraction_has_the_same_structure_without_keywords_or_entities() -
         full.title,
         full.language,
     )
+
+
+def test_annotate_gives_what_extract_adds_to_the_lean_extraction(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from wxo.extraction.service import annotate, extract_lean
+
+    monkeypatch.setattr(entities, "model_available", lambda: False)  # with its warning
+    markdown = f"# Summit\n\n{ENGLISH}".encode()
+    full = extract(markdown, filename="a.md")
+    lean = extract_lean(markdown, filename="a.md")
+
+    found = annotate(lean.text, lean.language)
+
+    assert found.keywords == full.keywords
+    assert found.entities == full.entities
+    assert [*lean.warnings, *found.warnings] == full.warnings
+    assert found.warnings == ["Entities were found by a heuristic: no NER model is installed."]
+    assert annotate("", "en") == ([], [], [])

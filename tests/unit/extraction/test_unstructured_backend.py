@@ -113,6 +113,15 @@ def test_formats_are_read_offline(name: str, payload: bytes, content_type: str |
         assert ("Paris", "GPE") in found
 
 
+def test_lean_extraction_leaves_keywords_and_entities_to_the_annotate_stage() -> None:
+    for payload, name in ((_docx(), "report.docx"), (b'{"name": "Ada"}', "a.json")):
+        full = backend.extract(payload, filename=name)
+        lean = backend.extract_lean(payload, filename=name)
+        assert full.keywords
+        assert (lean.keywords, lean.entities) == ([], [])
+        assert (lean.elements, lean.text, lean.title) == (full.elements, full.text, full.title)
+
+
 def test_docx_keeps_headings_lists_and_tables() -> None:
     result = backend.extract(_docx(), filename="report.docx")
     types = [e.type for e in result.elements]
