@@ -7,12 +7,18 @@ from typing import Any
 from celery import Celery
 
 from wxo.core.config import DocumentSettings
+from wxo.queue.base import Priority
 from wxo.runtime.embedded import celery_broker_url
 
 TASK_MODULES: list[str] = ["wxo.documents.tasks", "wxo.retrieval.tasks"]
 # Task names, not imports: the queue package does not depend on the domains it carries.
 SWEEP_TASK = "wxo.documents.sweep"
 INDEX_SWEEP_TASK = "wxo.retrieval.sweep"
+# Kombu's Redis transport keeps one list per priority step and a worker pops them in step order
+# (BRPOP over all of them, lowest step first): a lower number runs first, and a message without
+# a priority goes to step 0, the queue's own list. Low-priority jobs go to the last step.
+LOW_PRIORITY_STEP = 9
+PRIORITY_STEPS = [0, LOW_PRIORITY_STEP]
 
 
 def beat_schedule(documents: DocumentSettings) -> dict[str, dict[str, Any]]:
@@ -46,7 +52,7 @@ def create_celery(redis_url: str, documents: DocumentSettings | None = None) -> 
         worker_prefetch_multiplier=1,
         task_ignore_result=True,
         broker_connection_retry_on_startup=True,
-        broker_transport_options={"visibility_timeout": 3600},
+        broker_transport_options={"visibility_timeout": 3600, "priority_steps": PRIORITY_STEPS},
         worker_hijack_root_logger=False,
         task_serializer="json",
         accept_content=["json"],
@@ -62,13 +68,18 @@ class CeleryQueue:
         """Wrap a configured Celery app."""
         self.app = app
 
-    def enqueue(self, task_name: str, **payload: Any) -> str:
-        """Send a task by name; the worker resolves it."""
-        result = self.app.send_task(task_name, kwargs=payload)
+    def enqueue(
+        self, task_name: str, *, priority: Priority = Priority.NORMAL, **payload: Any
+    ) -> str:
+        """Send a task by name; the worker resolves it. `LOW` waits behind every other job."""
+        options: dict[str, Any] = {}
+        if priority is Priority.LOW:
+            options["priority"] = LOW_PRIORITY_STEP
+        result = self.app.send_task(task_name, kwargs=payload, **options)
         return str(result.id)
 
     def backlog(self) -> int:
-        """Messages waiting in the default queue (for Redis, the list's length)."""
+        """Messages waiting in the default queue, every priority (for Redis, its lists' lengths)."""
         with self.app.connection_for_read() as connection:
             declared = connection.default_channel.queue_declare(
                 queue=self.app.conf.task_default_queue, passive=False

@@ -10,6 +10,7 @@ from fastapi import FastAPI
 
 from tests.conftest import TenantUser
 from wxo.documents.dependencies import get_queue
+from wxo.queue.base import Priority
 
 
 class RecordingQueue:
@@ -18,11 +19,15 @@ class RecordingQueue:
     def __init__(self) -> None:
         """Start empty."""
         self.sent: list[tuple[str, dict[str, Any]]] = []
+        self.priorities: list[Priority] = []  # one per entry of `sent`
         self.waiting = 0  # what `backlog` reports (set it to test backpressure)
 
-    def enqueue(self, task_name: str, **payload: Any) -> str:
+    def enqueue(
+        self, task_name: str, *, priority: Priority = Priority.NORMAL, **payload: Any
+    ) -> str:
         """Record the task."""
         self.sent.append((task_name, payload))
+        self.priorities.append(priority)
         return f"job-{len(self.sent)}"
 
     def backlog(self) -> int:

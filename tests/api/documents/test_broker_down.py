@@ -10,12 +10,15 @@ from fastapi import FastAPI
 from tests.api.documents.conftest import make_collection
 from tests.conftest import TenantUser
 from wxo.documents.dependencies import get_queue
+from wxo.queue.base import Priority
 
 
 class DownQueue:
     """A queue whose broker refuses every message (as kombu does with Redis down)."""
 
-    def enqueue(self, task_name: str, **payload: Any) -> str:
+    def enqueue(
+        self, task_name: str, *, priority: Priority = Priority.NORMAL, **payload: Any
+    ) -> str:
         """Fail like a broker that is down."""
         raise ConnectionRefusedError("redis is down")
 
