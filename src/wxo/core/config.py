@@ -85,8 +85,10 @@ class DocumentSettings(BaseModel):
     max_file_bytes: int = 100 * 1024 * 1024
     # Largest multipart request of `POST /document-collections/{id}/documents` (many files).
     max_batch_bytes: int = 512 * 1024 * 1024
-    # `module:function` with the signature of `wxo.extraction.service.extract`.
-    extractor: str = "wxo.extraction.service:extract"
+    # `module:function` with the signature of `wxo.extraction.service.extract`. The default gives
+    # the structure only: keywords and entities come from the annotate stage once the document is
+    # searchable. Keywords or entities an extractor returns anyway are stored as they are.
+    extractor: str = "wxo.extraction.service:extract_lean"
     # Celery retries of a stage after a transient failure (exponential back-off, capped).
     max_retries: int = 5
     retry_backoff_max: int = 300

@@ -114,11 +114,15 @@ class DocumentContent(Base):
     markdown: Mapped[str] = mapped_column(Text)
     title: Mapped[str | None] = mapped_column(Text)
     language: Mapped[str | None] = mapped_column(Text)
-    keywords: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, server_default="[]")
-    entities: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, server_default="[]")
+    # NULL until computed: by the annotate stage after `ready`, by a metadata read that comes
+    # first, or at extraction by an extractor that returns them. [] means none were found.
+    keywords: Mapped[list[dict[str, Any]] | None] = mapped_column(JSONB)
+    entities: Mapped[list[dict[str, Any]] | None] = mapped_column(JSONB)
     warnings: Mapped[list[str]] = mapped_column(JSONB, server_default="[]")
-    # Filled by a later stage (summary, questions) when an LLM is configured; absent otherwise.
+    # Filled by the annotate stage (summary, questions) when an LLM is configured; absent otherwise.
     extra: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default="{}")
+    # When the annotate stage finished; NULL from each extraction until it has run.
+    annotated_at: Mapped[datetime | None]
 
 
 class DocumentElement(UUIDPrimaryKey, Base):

@@ -1,5 +1,8 @@
 """The document pipeline's stages, as worker use-cases (tasks call these with an id).
 
+fetch → extract → index (in `wxo.retrieval.indexing`: the document is then `ready`) → annotate
+(in `wxo.documents.annotation`: keywords, entities and the LLM summary, at low priority).
+
 Every stage is idempotent: it re-reads the row, does nothing if the work is already done or
 the bytes changed meanwhile, and replaces its results in one transaction under the row lock.
 """
@@ -18,10 +21,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from wxo import webfetch
 from wxo.blobs.base import BlobNotFoundError, BlobStore
 from wxo.documents import repository
-from wxo.documents.enrich import Enrichment
+from wxo.documents.annotation import entity_rows, keyword_rows
 from wxo.documents.models import Document, DocumentStatus
 from wxo.documents.schemas import CollectionSettings
 from wxo.documents.service import (
+    ANNOTATE_TASK,
     EXTRACT_TASK,
     FETCH_TASK,
     INDEX_TASK,
@@ -31,13 +35,19 @@ from wxo.documents.service import (
     send_job,
 )
 from wxo.extraction.base import Extraction, ExtractionError
-from wxo.queue.base import Queue
+from wxo.queue.base import Priority, Queue
 
 logger = logging.getLogger(__name__)
+# Annotate jobs one sweep sends at most (the next sweep sends more once the queue is empty).
+ANNOTATE_BATCH = 1000
 
 
 class Extractor(Protocol):
-    """The signature of `wxo.extraction.service.extract`."""
+    """The signature of `wxo.extraction.service.extract`.
+
+    The pipeline needs the structure only (the default is `extract_lean`); keywords and entities
+    an extractor returns anyway are stored, and the annotate stage does not compute them again.
+    """
 
     def __call__(
         self,
@@ -48,14 +58,6 @@ class Extractor(Protocol):
         max_pages: int | None = None,
     ) -> Extraction:
         """Extract one file."""
-        ...
-
-
-class Enricher(Protocol):
-    """Summary and questions of a document's text for its tenant (see `wxo.documents.enrich`)."""
-
-    async def __call__(self, tenant_id: uuid.UUID, text: str) -> Enrichment | None:
-        """None when the tenant has no default chat model (or the model failed)."""
         ...
 
 
@@ -72,12 +74,11 @@ async def run_extraction(
     blobs: BlobStore,
     extractor: Extractor,
     document_id: uuid.UUID,
-    enricher: Enricher | None = None,
 ) -> str:
-    """Extract a queued document and store its results; return what happened.
+    """Extract a queued document and store its structure; return what happened.
 
-    With an `enricher`, the tenant's default chat model (if any) adds a summary and the
-    questions the document answers before the document becomes ready.
+    Keywords, entities, summary and questions are left to the annotate stage, after the
+    document is searchable (`wxo.documents.annotation`).
 
     Returns `missing`, `no_content`, `done_already`, `superseded`, `failed` or `extracted`
     (the document is then `indexing`: the caller queues the index stage).
@@ -98,7 +99,6 @@ async def run_extraction(
         ):
             return "done_already"  # a redelivered job; /reprocess sets `queued` first
         blob_key = document.blob_key
-        tenant_id = document.tenant_id
         filename, declared = document.name, document.content_type
         collection = await repository.get_collection(
             session, document.tenant_id, document.collection_id
@@ -146,7 +146,8 @@ async def run_extraction(
         )
         return "failed"
     duration_ms = round((time.perf_counter() - clock) * 1000)
-    enrich_stage, extra = await _enrich(enricher, tenant_id, result.text)
+    # An extractor that found keywords or entities did the NLP part of annotation already.
+    annotated = bool(result.keywords or result.entities)
     image_rows = [
         {
             "image_id": image.id,
@@ -173,12 +174,11 @@ async def run_extraction(
                 "markdown": result.markdown,
                 "title": result.title,
                 "language": result.language,
-                "keywords": [{"text": k.text, "score": k.score} for k in result.keywords],
-                "entities": [
-                    {"text": e.text, "label": e.label, "count": e.count} for e in result.entities
-                ],
+                "keywords": keyword_rows(result.keywords) if annotated else None,
+                "entities": entity_rows(result.entities) if annotated else None,
                 "warnings": list(result.warnings),
-                "extra": extra,
+                "extra": {},
+                "annotated_at": None,
             },
         )
         finished_at = _now()
@@ -194,7 +194,6 @@ async def run_extraction(
                 # encoding): otherwise stored only in document_content, which no route serves.
                 "warnings": list(result.warnings),
             },
-            enrich_stage,
         ]
         detail["error"] = None
         await repository.set_status(
@@ -209,27 +208,6 @@ async def run_extraction(
         )
         await session.commit()
     return "extracted"
-
-
-async def _enrich(
-    enricher: Enricher | None, tenant_id: uuid.UUID, text: str
-) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The enrich stage's record and the `extra` metadata it produced (empty when skipped)."""
-    started_at, clock = _now(), time.perf_counter()
-    found = await enricher(tenant_id, text) if enricher is not None else None
-    stage: dict[str, Any] = {
-        "name": "enrich",
-        "started_at": started_at,
-        "finished_at": _now(),
-        "duration_ms": round((time.perf_counter() - clock) * 1000),
-        "items": 0,
-    }
-    if found is None:
-        stage |= {"skipped": True, "reason": "no default chat model (summary and questions absent)"}
-        return stage, {}
-    extra = {"summary": found.summary, "questions": found.questions, "summary_model": found.model}
-    stage |= {"items": len(found.questions) + (found.summary is not None), "model": found.model}
-    return stage, extra
 
 
 def _detail(document: Document, *, stage: str, progress: float) -> dict[str, Any]:
@@ -354,7 +332,8 @@ async def requeue_stuck(
     """Enqueue again documents left `queued`/`extracting`/`indexing` too long (lost jobs).
 
     A document with its bytes gets an extraction job; one still waiting for its URL, a fetch
-    job; an extracted one, an index job.
+    job; an extracted one, an index job; a ready one not annotated yet, an annotate job (at most
+    `ANNOTATE_BATCH` of those a sweep, oldest first, at low priority).
     """
     async with sessionmaker() as session:
         stuck = await repository.stuck_documents(
@@ -365,14 +344,20 @@ async def requeue_stuck(
         unindexed = await repository.stuck_documents(
             session, statuses=(DocumentStatus.INDEXING,), older_than_seconds=older_than_seconds
         )
+        unannotated = await repository.unannotated_documents(
+            session, older_than_seconds=older_than_seconds, limit=ANNOTATE_BATCH
+        )
     for document_id, has_bytes in stuck:
         send_job(queue, EXTRACT_TASK if has_bytes else FETCH_TASK, document_id)
     for document_id, _ in unindexed:
         send_job(queue, INDEX_TASK, document_id)
-    return [document_id for document_id, _ in [*stuck, *unindexed]]
+    for document_id in unannotated:
+        send_job(queue, ANNOTATE_TASK, document_id, priority=Priority.LOW)
+    return [*(document_id for document_id, _ in [*stuck, *unindexed]), *unannotated]
 
 
 __all__ = [
+    "ANNOTATE_TASK",
     "EXTRACT_TASK",
     "FETCH_TASK",
     "INDEX_TASK",

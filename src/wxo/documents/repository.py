@@ -144,10 +144,13 @@ async def get_document(
 async def get_document_for_pipeline(
     session: AsyncSession, document_id: uuid.UUID, *, lock: bool = False
 ) -> Document | None:
-    """Any tenant's document (workers act on ids they were given); optionally row-locked."""
+    """Any tenant's document (workers act on ids they were given); optionally row-locked.
+
+    A locked read returns the row as it is now, also when the session had loaded it before.
+    """
     stmt = select(Document).where(Document.id == document_id)
     if lock:
-        stmt = stmt.with_for_update()
+        stmt = stmt.with_for_update().execution_options(populate_existing=True)
     return (await session.execute(stmt)).scalar_one_or_none()
 
 
@@ -252,6 +255,39 @@ async def stuck_documents(
     return [(row[0], bool(row[1])) for row in (await session.execute(stmt)).all()]
 
 
+async def unannotated_documents(
+    session: AsyncSession, *, older_than_seconds: float, limit: int
+) -> Sequence[uuid.UUID]:
+    """Ready documents whose annotate stage has not run, unchanged for longer than given."""
+    stmt = (
+        select(Document.id)
+        .join(DocumentContent, DocumentContent.document_id == Document.id)
+        .where(
+            Document.status == DocumentStatus.READY,
+            DocumentContent.annotated_at.is_(None),
+            Document.updated_at
+            < func.now() - func.make_interval(0, 0, 0, 0, 0, 0, older_than_seconds),
+        )
+        .order_by(Document.updated_at)
+        .limit(limit)
+    )
+    return (await session.execute(stmt)).scalars().all()
+
+
+async def awaits_annotation(session: AsyncSession, document_id: uuid.UUID) -> bool:
+    """Whether the document is ready and its annotate stage has not run."""
+    stmt = (
+        select(Document.id)
+        .join(DocumentContent, DocumentContent.document_id == Document.id)
+        .where(
+            Document.id == document_id,
+            Document.status == DocumentStatus.READY,
+            DocumentContent.annotated_at.is_(None),
+        )
+    )
+    return (await session.execute(stmt)).first() is not None
+
+
 # --- extraction results -----------------------------------------------------------------------
 
 
@@ -295,9 +331,20 @@ async def list_elements(
     return total, (await session.execute(page)).scalars().all()
 
 
-async def get_content(session: AsyncSession, document_id: uuid.UUID) -> DocumentContent | None:
-    """The document's extracted text and metadata."""
-    return await session.get(DocumentContent, document_id)
+async def get_content(
+    session: AsyncSession, document_id: uuid.UUID, *, fresh: bool = False
+) -> DocumentContent | None:
+    """The document's extracted text and metadata (`fresh`: re-read even if loaded before)."""
+    return await session.get(DocumentContent, document_id, populate_existing=fresh)
+
+
+async def update_content(
+    session: AsyncSession, document_id: uuid.UUID, values: dict[str, Any]
+) -> None:
+    """Update columns of the document's content row (the caller holds the document's lock)."""
+    await session.execute(
+        update(DocumentContent).where(DocumentContent.document_id == document_id).values(**values)
+    )
 
 
 async def list_images(session: AsyncSession, document_id: uuid.UUID) -> Sequence[DocumentImage]:

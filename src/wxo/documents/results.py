@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from wxo.blobs.base import BlobStore
 from wxo.documents import repository
+from wxo.documents.annotation import Annotator, Metadata, complete_metadata
 from wxo.documents.exceptions import DocumentNotReadyError, ImageNotFoundError
 from wxo.documents.models import (
     Document,
@@ -17,6 +18,7 @@ from wxo.documents.models import (
     DocumentImage,
     DocumentStatus,
 )
+from wxo.extraction import service as extraction
 
 # Extraction results exist from the `indexing` stage on (indexing reads them).
 _HAS_RESULTS = (DocumentStatus.INDEXING, DocumentStatus.READY)
@@ -55,6 +57,18 @@ async def get_text(
 async def get_content(session: AsyncSession, document: Document) -> DocumentContent:
     """The extracted text and metadata row."""
     return await _content(session, document)
+
+
+async def get_metadata(
+    session: AsyncSession, document: Document, annotator: Annotator = extraction.annotate
+) -> Metadata:
+    """Language, title, keywords, entities, summary and questions.
+
+    Keywords and entities are computed now (and stored) when the annotate stage has not run
+    yet, so they are never missing; summary and questions wait for that stage.
+    """
+    content = await _content(session, document)
+    return await complete_metadata(session, document, content, annotator)
 
 
 async def list_images(session: AsyncSession, document: Document) -> Sequence[DocumentImage]:

@@ -353,18 +353,28 @@ async def get_image(
     return Response(content=data, media_type=image.mime_type)
 
 
-@router.get("/documents/{document_id}/metadata", response_model=MetadataRead, responses=_NOT_READY)
+@router.get(
+    "/documents/{document_id}/metadata",
+    response_model=MetadataRead,
+    responses=_NOT_READY,
+    description=(
+        "Language, title, keywords and entities, and the summary and questions written by the "
+        "tenant's default chat model. Keywords and entities are always there once the document "
+        "is ready: if the low-priority `annotate` stage has not run yet, this read computes "
+        "them. `summary` and `questions` are null until that stage ran (its entry in "
+        "`status_detail.stages` of `GET /documents/{id}/status`), or without a default chat model."
+    ),
+)
 async def get_metadata(session: SessionDep, document: OwnedDocument) -> MetadataRead:
-    """Language, title, keywords and entities; `summary`/`questions` are null until an LLM fills them."""
-    content = await results.get_content(session, document)
-    extra = content.extra or {}
+    """Language, title, keywords and entities; `summary`/`questions` once the annotate stage ran."""
+    found = await results.get_metadata(session, document)
     return MetadataRead(
-        language=content.language,
-        title=content.title,
-        summary=extra.get("summary"),
-        keywords=[KeywordRead.model_validate(k) for k in content.keywords],
-        entities=[EntityRead.model_validate(e) for e in content.entities],
-        questions=extra.get("questions"),
+        language=found.language,
+        title=found.title,
+        summary=found.extra.get("summary"),
+        keywords=[KeywordRead.model_validate(k) for k in found.keywords],
+        entities=[EntityRead.model_validate(e) for e in found.entities],
+        questions=found.extra.get("questions"),
     )
 
 

@@ -251,7 +251,14 @@ class DocumentStatusRead(BaseModel):
 
     id: uuid.UUID
     status: DocumentStatus
-    status_detail: dict[str, Any]
+    status_detail: dict[str, Any] = Field(
+        description=(
+            "`stage`, `progress`, `error` and `stages`: one entry per stage run "
+            "(`name`, `started_at`, `finished_at`, `duration_ms`, `items`, ...). `extract` and "
+            "`index` come before `ready`; `annotate` (keywords, entities, summary, questions) "
+            "is added after it, at low priority, while `status` stays `ready`."
+        )
+    )
     page_count: int | None
     chunk_count: int
     updated_at: UTCDatetime
@@ -328,7 +335,7 @@ class EntityRead(BaseModel):
 
 
 class MetadataRead(BaseModel):
-    """`GET /v1/documents/{id}/metadata`; `summary` and `questions` are null until an LLM stage fills them."""
+    """`GET /v1/documents/{id}/metadata`; `summary` and `questions` are null until the annotate stage's LLM fills them."""
 
     language: str | None
     title: str | None

@@ -39,7 +39,7 @@ from wxo.documents.schemas import (
     DuplicatePolicy,
     UploadOutcome,
 )
-from wxo.queue.base import Queue
+from wxo.queue.base import Priority, Queue
 from wxo.webfetch import FetchError, FetchLimits, check_url
 
 logger = logging.getLogger(__name__)
@@ -48,6 +48,8 @@ EXTRACT_TASK = "wxo.documents.extract"
 FETCH_TASK = "wxo.documents.fetch"
 # Implemented by `wxo.retrieval.tasks`: the stage after extraction.
 INDEX_TASK = "wxo.retrieval.index_document"
+# Keywords, entities and the LLM summary of a ready document; sent at `Priority.LOW`.
+ANNOTATE_TASK = "wxo.documents.annotate"
 _DESCRIPTIVE = (
     *("title", "description", "tags", "meta"),
     *("source_uri", "source_date", "source_name", "source_title"),
@@ -343,7 +345,14 @@ def check_capacity(io: DocumentIO) -> None:
         )
 
 
-def send_job(queue: Queue, task: str, document_id: uuid.UUID, *, patience: float = 0.0) -> bool:
+def send_job(
+    queue: Queue,
+    task: str,
+    document_id: uuid.UUID,
+    *,
+    patience: float = 0.0,
+    priority: Priority = Priority.NORMAL,
+) -> bool:
     """Send a pipeline job for a committed document; a broker that is down is not an error.
 
     The document is already stored as `queued`: failing the request would tell the client it
@@ -355,7 +364,7 @@ def send_job(queue: Queue, task: str, document_id: uuid.UUID, *, patience: float
     deadline = time.monotonic() + patience
     while True:
         try:
-            queue.enqueue(task, document_id=str(document_id))
+            queue.enqueue(task, priority=priority, document_id=str(document_id))
             return True
         except Exception:  # any broker failure: retry while patient, then the sweeper's
             if time.monotonic() >= deadline:

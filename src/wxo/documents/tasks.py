@@ -20,8 +20,9 @@ from celery import Task, shared_task
 
 from wxo.container import Container, build_container
 from wxo.core.config import Settings, get_settings
-from wxo.documents import enrich, pipeline, service
-from wxo.documents.service import EXTRACT_TASK, FETCH_TASK, INDEX_TASK
+from wxo.documents import annotation, enrich, pipeline, service
+from wxo.documents.service import ANNOTATE_TASK, EXTRACT_TASK, FETCH_TASK, INDEX_TASK
+from wxo.extraction import service as extraction
 from wxo.llm.service import proxy_for
 from wxo.queue.celery_app import CeleryQueue
 
@@ -37,7 +38,7 @@ class WorkerRuntime:
     loop: asyncio.AbstractEventLoop
     container: Container
     extractor: pipeline.Extractor
-    enricher: pipeline.Enricher
+    enricher: annotation.Enricher
 
 
 _runtime: WorkerRuntime | None = None
@@ -49,7 +50,7 @@ def task(name: str) -> Callable[[F], F]:
 
 
 def load_extractor(path: str) -> pipeline.Extractor:
-    """Import `module:function` (the default is `wxo.extraction.service:extract`)."""
+    """Import `module:function` (the default is `wxo.extraction.service:extract_lean`)."""
     module_name, _, attribute = path.partition(":")
     return cast(pipeline.Extractor, getattr(importlib.import_module(module_name), attribute))
 
@@ -76,7 +77,7 @@ def get_runtime(task: Task) -> WorkerRuntime:
     return _runtime
 
 
-def _enricher(container: Container) -> pipeline.Enricher:
+def _enricher(container: Container) -> annotation.Enricher:
     """Summaries through the Model Proxy, as the tenant's API calls would get them."""
 
     async def enrich_for(tenant_id: uuid.UUID, text: str) -> enrich.Enrichment | None:
@@ -108,7 +109,6 @@ def extract(self: Task, document_id: str) -> str:
                 container.blobs,
                 runtime.extractor,
                 uuid.UUID(document_id),
-                runtime.enricher,
             ),
         )
     except pipeline.TransientStageError as exc:
@@ -133,6 +133,23 @@ def extract(self: Task, document_id: str) -> str:
     if outcome == "extracted":  # the next stage; through a broker restart too
         service.send_job(container.queue, INDEX_TASK, uuid.UUID(document_id), patience=60.0)
     return outcome
+
+
+@task(ANNOTATE_TASK)
+def annotate(self: Task, document_id: str) -> str:
+    """Keywords, entities, summary and questions of a ready document (sent at low priority).
+
+    The NLP runs in this worker process, like extraction; a failure is logged by Celery and the
+    sweeper sends the job again later (`annotated_at` stays NULL).
+    """
+    runtime = get_runtime(self)
+    container = runtime.container
+    return run_in(
+        runtime,
+        annotation.run_annotation(
+            container.sessionmaker, extraction.annotate, uuid.UUID(document_id), runtime.enricher
+        ),
+    )
 
 
 @task(FETCH_TASK)
@@ -161,7 +178,7 @@ def fetch(self: Task, document_id: str) -> str:
 
 @task(SWEEP_TASK)
 def sweep(self: Task, older_than_seconds: float = 900.0) -> int:
-    """Re-enqueue documents stuck in `queued`/`extracting`/`indexing` (Celery beat runs this periodically).
+    """Re-enqueue documents stuck in `queued`/`extracting`/`indexing`, or ready and not annotated (Celery beat runs this periodically).
 
     Skipped while the broker queue holds messages: a `queued` document may then simply be waiting
     its turn, and re-enqueueing it every interval would pile duplicates onto a backlog.

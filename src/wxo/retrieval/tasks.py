@@ -14,7 +14,7 @@ from celery import Task
 
 from wxo.container import Container
 from wxo.core.errors import AppError, RateLimitedError, UpstreamAuthError, UpstreamError
-from wxo.documents import pipeline
+from wxo.documents import annotation, pipeline
 from wxo.documents.service import INDEX_TASK
 from wxo.documents.tasks import get_runtime, run_in, task
 from wxo.llm import service as proxy
@@ -57,12 +57,16 @@ def embedder_for(container: Container) -> indexing.Embedder:
 
 @task(INDEX_TASK)
 def index_document(self: Task, document_id: str) -> str:
-    """Index a document; transient embedding failures retry with back-off, then fail it."""
+    """Index a document; transient embedding failures retry with back-off, then fail it.
+
+    A document that is ready and not annotated yet then gets its annotate job, at low priority
+    (also on `done_already`: another document's job may have made this one ready).
+    """
     runtime = get_runtime(self)
     container = runtime.container
     settings = container.settings.documents
     try:
-        return run_in(
+        outcome = run_in(
             runtime,
             indexing.run_indexing(
                 container.sessionmaker, embedder_for(container), uuid.UUID(document_id)
@@ -85,6 +89,14 @@ def index_document(self: Task, document_id: str) -> str:
             ),
         )
         return "failed"
+    if outcome in ("indexed", "done_already"):
+        run_in(
+            runtime,
+            annotation.queue_annotation(
+                container.sessionmaker, container.queue, uuid.UUID(document_id), patience=60.0
+            ),
+        )
+    return outcome
 
 
 @task(service.REFRESH_TASK)

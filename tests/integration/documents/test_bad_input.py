@@ -49,7 +49,7 @@ HTML_NAMED_PDF = (
 
 @pytest.fixture
 def real_worker(settings: Settings, tmp_path: Path) -> Iterator[WorkerProcess]:
-    """`wxo worker` with the default extractor (`wxo.extraction.service:extract`)."""
+    """`wxo worker` with the default extractor (`wxo.extraction.service:extract_lean`)."""
     worker = WorkerProcess(settings, tmp_path / "worker.log")
     try:
         yield worker

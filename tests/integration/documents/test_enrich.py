@@ -1,4 +1,4 @@
-"""Summary and questions through the tenant's default chat model, during extraction.
+"""Summary and questions through the tenant's default chat model, in the annotate stage.
 
 The default chat model is a fake OpenAI-compatible server on the loopback (scripted answers,
 every request recorded), registered like any provider model and tagged `default`.
@@ -18,8 +18,9 @@ from tests.conftest import TenantUser
 from tests.integration.documents import fake_extractor
 from tests.integration.llm.peers import FakeOpenAI, Reply, completion
 from wxo.container import Container
-from wxo.documents import pipeline
+from wxo.documents import annotation, pipeline
 from wxo.documents.tasks import _enricher, load_extractor
+from wxo.extraction import service as extraction
 from wxo.retrieval.indexing import run_indexing
 
 TEXT = "# Bzip2\n\nBzip2 compresses files with the Burrows-Wheeler transform.\n"
@@ -45,7 +46,7 @@ async def set_default_model(http: httpx.AsyncClient, tenant: TenantUser, fake: F
     return name
 
 
-async def extracted(
+async def annotated(
     http: httpx.AsyncClient, tenant: TenantUser, container: Container
 ) -> dict[str, Any]:
     collection = await http.post(
@@ -64,13 +65,16 @@ async def extracted(
         container.blobs,
         load_extractor(container.settings.documents.extractor),
         uuid.UUID(document_id),
-        _enricher(container),
     )
     assert outcome == "extracted"
     indexed = await run_indexing(
         container.sessionmaker, fake_extractor.embed, uuid.UUID(document_id)
     )
     assert indexed == "indexed"
+    done = await annotation.run_annotation(
+        container.sessionmaker, extraction.annotate, uuid.UUID(document_id), _enricher(container)
+    )
+    assert done == "annotated"
     document: dict[str, Any] = (
         await http.get(f"/v1/documents/{document_id}", headers=tenant.headers)
     ).json()
@@ -90,13 +94,14 @@ async def test_the_default_chat_model_writes_summary_and_questions(
     fake.script(Reply(json=completion(json.dumps(answer))))
     model = await set_default_model(live_client, live_tenant, fake)
 
-    document = await extracted(live_client, live_tenant, container)
+    document = await annotated(live_client, live_tenant, container)
     found = await metadata(live_client, live_tenant, document["id"])
 
     assert found["summary"] == "Bzip2 compresses files."
     assert found["questions"] == ["How does bzip2 compress?"]
-    stage = next(s for s in document["status_detail"]["stages"] if s["name"] == "enrich")
-    assert stage["model"] == model
+    stage = next(s for s in document["status_detail"]["stages"] if s["name"] == "annotate")
+    assert stage["enrich"]["model"] == model
+    assert stage["enrich"]["items"] == 2  # the summary and one question
     sent = fake.seen[0].json()["messages"]
     assert "Burrows-Wheeler" in sent[-1]["content"]
 
@@ -104,13 +109,14 @@ async def test_the_default_chat_model_writes_summary_and_questions(
 async def test_without_a_default_chat_model_they_are_absent(
     live_client: httpx.AsyncClient, live_tenant: TenantUser, container: Container
 ) -> None:
-    document = await extracted(live_client, live_tenant, container)
+    document = await annotated(live_client, live_tenant, container)
     found = await metadata(live_client, live_tenant, document["id"])
 
     assert found["summary"] is None
     assert found["questions"] is None
-    stage = next(s for s in document["status_detail"]["stages"] if s["name"] == "enrich")
-    assert stage["skipped"] is True
+    stage = next(s for s in document["status_detail"]["stages"] if s["name"] == "annotate")
+    assert stage["enrich"]["skipped"] is True
+    assert found["keywords"]
 
 
 async def test_a_failing_model_leaves_them_absent_and_the_document_ready(
@@ -119,7 +125,7 @@ async def test_a_failing_model_leaves_them_absent_and_the_document_ready(
     fake.script(Reply(status=400, json={"error": {"message": "context too long"}}))
     await set_default_model(live_client, live_tenant, fake)
 
-    document = await extracted(live_client, live_tenant, container)
+    document = await annotated(live_client, live_tenant, container)
     found = await metadata(live_client, live_tenant, document["id"])
 
     assert document["status"] == "ready"

@@ -52,7 +52,7 @@ from wxo.documents.models import DocumentElement
 from wxo.main import create_app
 from wxo.runtime.embedded import EmbeddedRedis
 
-# Large enough that extraction takes seconds (python-docx, keywords, entities), so a kill
+# Large enough that extraction takes seconds (python-docx, the element walk), so a kill
 # one second after the document turns `extracting` lands mid-way.
 LARGE_PARAGRAPHS = 1500
 HEADING_EVERY = 50

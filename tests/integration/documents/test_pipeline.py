@@ -84,9 +84,7 @@ async def test_extraction_stores_results_leaves_indexing_and_is_idempotent(
     assert extracted["status"] == "indexing"
     detail = extracted["status_detail"]
     assert (detail["stage"], detail["progress"], detail["error"]) == ("indexing", 0.7, None)
-    extract_stage, enrich_stage = detail["stages"]  # the index stage is still to come
-    assert enrich_stage["name"] == "enrich"
-    assert enrich_stage["skipped"] is True  # no default chat model
+    [extract_stage] = detail["stages"]  # the index stage is still to come, annotate after it
     assert extract_stage["name"] == "extract"
     assert extract_stage["items"] == 3
     assert extract_stage["duration_ms"] >= 0
@@ -113,8 +111,8 @@ async def test_index_stage_makes_an_extracted_document_ready(
     assert status["status"] == "ready"
     detail = status["status_detail"]
     assert (detail["stage"], detail["progress"], detail["error"]) == ("ready", 1.0, None)
-    assert [stage["name"] for stage in detail["stages"]] == ["extract", "enrich", "index"]
-    index_stage = detail["stages"][2]
+    assert [stage["name"] for stage in detail["stages"]] == ["extract", "index"]
+    index_stage = detail["stages"][1]
     assert "skipped" not in index_stage
     assert index_stage["indices"] == 1  # the collection's default index
     assert index_stage["items"] >= 1
@@ -245,7 +243,7 @@ async def test_results_of_replaced_bytes_are_discarded(
 def test_default_extractor_setting_names_the_extraction_service() -> None:
     from wxo.core.config import DocumentSettings
 
-    assert DocumentSettings().extractor == "wxo.extraction.service:extract"
+    assert DocumentSettings().extractor == "wxo.extraction.service:extract_lean"
     assert load_extractor("tests.integration.documents.fake_extractor:extract") is (
         fake_extractor.extract
     )

@@ -1,4 +1,4 @@
-"""A real Celery worker process takes a text document from `queued` to `ready`."""
+"""A real Celery worker process takes a text document from `queued` to `ready`, then annotated."""
 
 from __future__ import annotations
 
@@ -88,3 +88,15 @@ async def test_worker_takes_text_document_from_queued_to_ready(
         ("Title", "Smoke"),
         ("NarrativeText", "A worker extracted this."),
     ]
+
+    # The index job then sent the annotate job (low priority): it records its stage.
+    stages: list[str] = []
+    while time.monotonic() < deadline + 30 and "annotate" not in stages:
+        assert worker.poll() is None, "the worker exited"
+        body = (await live_client.get(f"{url}/status", headers=headers)).json()
+        stages = [stage["name"] for stage in body["status_detail"]["stages"]]
+        await asyncio.sleep(0.2)
+    assert stages == ["extract", "index", "annotate"]
+    assert body["status"] == "ready"
+    metadata = (await live_client.get(f"{url}/metadata", headers=headers)).json()
+    assert metadata["keywords"] == [{"text": "fake", "score": 0.5}]  # the extractor's, kept

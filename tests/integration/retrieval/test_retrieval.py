@@ -399,7 +399,7 @@ async def test_processing_with_the_real_worker_pipeline_order(
         )
     ).json()
     assert doc["status"] == "ready"
-    assert [s["name"] for s in doc["status_detail"]["stages"]] == ["extract", "enrich", "index"]
+    assert [s["name"] for s in doc["status_detail"]["stages"]] == ["extract", "index"]
     assert doc["status_detail"]["stages"][-1]["items"] == 1
 
 
