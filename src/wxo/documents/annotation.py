@@ -111,21 +111,17 @@ def _nlp_values(annotation: Annotation, content: DocumentContent) -> dict[str, A
     }
 
 
-async def queue_annotation(
-    sessionmaker: async_sessionmaker[AsyncSession],
-    queue: Queue,
-    document_id: uuid.UUID,
-    *,
-    patience: float = 0.0,
-) -> bool:
-    """Send the annotate job, at low priority, if the document is ready and not annotated yet.
+def queue_annotations(
+    queue: Queue, document_ids: Sequence[uuid.UUID], *, patience: float = 0.0
+) -> int:
+    """Send the annotate jobs of documents just made ready, at low priority; return how many.
 
-    Returns whether a job was sent (False also when the broker is down: the sweeper sends it).
+    A job the broker did not take (down longer than `patience`) is the sweeper's.
     """
-    async with sessionmaker() as session:
-        if not await repository.awaits_annotation(session, document_id):
-            return False
-    return send_job(queue, ANNOTATE_TASK, document_id, patience=patience, priority=Priority.LOW)
+    return sum(
+        send_job(queue, ANNOTATE_TASK, document_id, patience=patience, priority=Priority.LOW)
+        for document_id in document_ids
+    )
 
 
 async def run_annotation(

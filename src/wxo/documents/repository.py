@@ -274,20 +274,6 @@ async def unannotated_documents(
     return (await session.execute(stmt)).scalars().all()
 
 
-async def awaits_annotation(session: AsyncSession, document_id: uuid.UUID) -> bool:
-    """Whether the document is ready and its annotate stage has not run."""
-    stmt = (
-        select(Document.id)
-        .join(DocumentContent, DocumentContent.document_id == Document.id)
-        .where(
-            Document.id == document_id,
-            Document.status == DocumentStatus.READY,
-            DocumentContent.annotated_at.is_(None),
-        )
-    )
-    return (await session.execute(stmt)).first() is not None
-
-
 # --- extraction results -----------------------------------------------------------------------
 
 

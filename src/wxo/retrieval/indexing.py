@@ -131,6 +131,8 @@ async def index_documents(
             failure is left to that document's own job.
     """
     async with sessionmaker() as session:
+        if await repository.held_everywhere(session, document_id):
+            return Outcome("done_already")  # the usual end of a job whose batch ran elsewhere
         document = await documents.get_document_for_pipeline(session, document_id)
         if document is None or document.content_hash is None:
             return Outcome("missing")

@@ -166,6 +166,26 @@ async def indices_covering(session: AsyncSession, collection_id: uuid.UUID) -> l
 # --- documents to index -----------------------------------------------------------------------
 
 
+_HELD_EVERYWHERE = text(
+    "SELECT EXISTS (SELECT 1 FROM document d"
+    " WHERE d.id = :document_id AND d.status = 'ready' AND d.content_hash IS NOT NULL"
+    " AND EXISTS (SELECT 1 FROM vector_index v WHERE v.default_for_collection_id = d.collection_id)"
+    " AND NOT EXISTS (SELECT 1 FROM vector_index_collection vc"
+    " JOIN vector_index v ON v.id = vc.index_id"
+    " LEFT JOIN indexed_document i ON i.index_id = v.id AND i.document_id = d.id"
+    " WHERE vc.collection_id = d.collection_id AND (i.document_id IS NULL"
+    " OR i.content_hash IS DISTINCT FROM d.content_hash OR i.generation <> v.generation)))"
+)
+
+
+async def held_everywhere(session: AsyncSession, document_id: uuid.UUID) -> bool:
+    """The document is ready and every index covering it holds its current form (one query).
+
+    False also when its collection lacks its automatic index: the index stage looks into that.
+    """
+    return bool((await session.execute(_HELD_EVERYWHERE, {"document_id": document_id})).scalar())
+
+
 def _stale_documents(index: VectorIndex) -> Select[Any]:
     """Documents of the index's collections it does not hold in their current form.
 

@@ -59,8 +59,8 @@ def embedder_for(container: Container) -> indexing.Embedder:
 def index_document(self: Task, document_id: str) -> str:
     """Index a document; transient embedding failures retry with back-off, then fail it.
 
-    A document that is ready and not annotated yet then gets its annotate job, at low priority
-    (also on `done_already`: another document's job may have made this one ready).
+    Every document the job made ready (its own and those of its batch) then gets its annotate
+    job, at low priority; a lost one is the sweeper's.
     """
     runtime = get_runtime(self)
     container = runtime.container
@@ -68,7 +68,7 @@ def index_document(self: Task, document_id: str) -> str:
     try:
         outcome = run_in(
             runtime,
-            indexing.run_indexing(
+            indexing.index_documents(
                 container.sessionmaker, embedder_for(container), uuid.UUID(document_id)
             ),
         )
@@ -89,14 +89,8 @@ def index_document(self: Task, document_id: str) -> str:
             ),
         )
         return "failed"
-    if outcome in ("indexed", "done_already"):
-        run_in(
-            runtime,
-            annotation.queue_annotation(
-                container.sessionmaker, container.queue, uuid.UUID(document_id), patience=60.0
-            ),
-        )
-    return outcome
+    annotation.queue_annotations(container.queue, outcome.ready, patience=60.0)
+    return outcome.status
 
 
 @task(service.REFRESH_TASK)

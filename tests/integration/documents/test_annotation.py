@@ -25,7 +25,7 @@ from wxo.documents.tasks import load_extractor
 from wxo.extraction import service as extraction
 from wxo.extraction.base import Annotation
 from wxo.queue.base import Priority
-from wxo.retrieval.indexing import run_indexing
+from wxo.retrieval.indexing import index_documents, run_indexing
 
 TEXT = (
     "# Bzip2\n\nJulian Seward released bzip2 in Cambridge in 1996. It compresses files with "
@@ -251,19 +251,40 @@ async def test_annotation_of_a_document_that_changed_meanwhile_is_discarded(
     assert "annotate" not in [s["name"] for s in stages]
 
 
-async def test_the_index_hand_off_queues_annotation_once_at_low_priority(
+async def test_the_index_hand_off_queues_annotation_of_its_batch_at_low_priority(
     live_client: httpx.AsyncClient, live_tenant: TenantUser, container: Container
 ) -> None:
-    document_id = await ready_document(live_client, live_tenant, container)
+    collection = await live_client.post(
+        "/v1/document-collections", json={"name": "handoff"}, headers=live_tenant.headers
+    )
+    ids = []
+    for name in ("a.md", "b.md"):
+        created = await live_client.post(
+            "/v1/documents",
+            json={
+                "name": name,
+                "collection_id": collection.json()["id"],
+                "text": f"{name}: {TEXT}",
+            },
+            headers=live_tenant.headers,
+        )
+        ids.append(uuid.UUID(created.json()["id"]))
+        await pipeline.run_extraction(
+            container.sessionmaker, container.blobs, fake_extractor.extract, ids[-1]
+        )
     queue = RecordingQueue()
 
-    sent = await annotation.queue_annotation(container.sessionmaker, queue, document_id)
-    await annotation.run_annotation(container.sessionmaker, extraction.annotate, document_id)
-    after = await annotation.queue_annotation(container.sessionmaker, queue, document_id)
+    outcome = await index_documents(container.sessionmaker, fake_extractor.embed, ids[1])
+    sent = annotation.queue_annotations(queue, outcome.ready)
+    again = await index_documents(container.sessionmaker, fake_extractor.embed, ids[0])
 
-    assert (sent, after) == (True, False)
-    assert queue.sent == [(ANNOTATE_TASK, {"document_id": str(document_id)})]
-    assert queue.priorities == [Priority.LOW]
+    assert sent == 2  # the own document and its batch companion
+    assert sorted(str(payload["document_id"]) for _, payload in queue.sent) == sorted(
+        str(d) for d in ids
+    )
+    assert {name for name, _ in queue.sent} == {ANNOTATE_TASK}
+    assert queue.priorities == [Priority.LOW, Priority.LOW]
+    assert (again.status, again.ready) == ("done_already", ())  # nothing to send twice
 
 
 async def test_sweeper_requeues_ready_documents_left_unannotated(
