@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import time
 from collections.abc import Sequence
@@ -11,6 +12,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from wxo.llm import service as proxy
+from wxo.llm.routing import Route
 from wxo.retrieval import repository, search
 from wxo.retrieval.exceptions import RerankUnavailableError
 from wxo.retrieval.models import HNSW_DIMENSIONS, VectorIndex
@@ -52,12 +54,24 @@ def _filters(data: RetrieveFilters) -> search.Filters:
     )
 
 
-async def _query_vector(
-    session: AsyncSession, ctx: proxy.ProxyContext, index: VectorIndex, query: str
+async def _embed(
+    ctx: proxy.ProxyContext, route: Route, query: str, timings: dict[str, float]
 ) -> str:
-    route = await proxy.resolve_route(session, ctx, index.embeddings_model_name, "embedding")
+    """The query's vector as pgvector text (the model runs in a worker thread)."""
+    clock = time.perf_counter()
     _, result = await proxy.embed(ctx, route, [query])
+    timings["embed"] = (time.perf_counter() - clock) * 1000
     return "[" + ",".join(repr(float(x)) for x in result.vectors[0]) + "]"
+
+
+async def _keyword_hits(
+    session: AsyncSession, plan: search.Plan, timings: dict[str, float]
+) -> tuple[tuple[int, float], ...]:
+    clock = time.perf_counter()
+    sql, params = search.keyword_sql(plan)
+    rows = (await session.execute(text(sql), params)).all()
+    timings["keyword"] = (time.perf_counter() - clock) * 1000
+    return tuple((int(seq), float(score)) for seq, score in rows)
 
 
 async def _use_exact(session: AsyncSession, index: VectorIndex, filters: search.Filters) -> bool:
@@ -93,38 +107,39 @@ async def retrieve(
     limit = request.top_k or index.top_k
     filters = _filters(request.filters)
     timings: dict[str, float] = {}
-    embedding: str | None = None
-    if mode != "keyword" and index.dimensions is not None:
-        clock = time.perf_counter()
-        embedding = await _query_vector(session, ctx, index, request.query)
-        timings["embed"] = (time.perf_counter() - clock) * 1000
-    elif mode == "vector":
-        return RetrieveResponse(results=[], timings_ms={"total": 0.0})  # nothing indexed yet
-    else:
+    if index.dimensions is None:  # nothing embedded yet
+        if mode == "vector":
+            return RetrieveResponse(results=[], timings_ms={"total": 0.0})
         mode = "keyword"
-    clock = time.perf_counter()
-    exact = embedding is not None and await _use_exact(session, index, filters)
-    candidates = max(limit, settings.hybrid.candidates) if mode == "hybrid" else limit
     plan = search.Plan(
         tenant_id=index.tenant_id,
         index_id=index.id,
         mode=mode,
         limit=limit,
-        candidates=candidates,
+        candidates=max(limit, settings.hybrid.candidates) if mode == "hybrid" else limit,
         dims=index.dimensions,
-        embedding=embedding,
         query=request.query,
         k1=settings.bm25.k1,
         b=settings.bm25.b,
         fusion=settings.hybrid.fusion,
         rrf_k=settings.hybrid.rrf_k,
         alpha=settings.hybrid.alpha,
-        exact=exact,
         highlight=request.highlight,
         filters=filters,
     )
+    if mode != "keyword":
+        route = await proxy.resolve_route(session, ctx, index.embeddings_model_name, "embedding")
+        embedding = asyncio.ensure_future(_embed(ctx, route, request.query, timings))
+        try:  # the database works while the model does
+            hits = await _keyword_hits(session, plan, timings) if mode == "hybrid" else None
+            exact = await _use_exact(session, index, filters)
+        except BaseException:
+            embedding.cancel()
+            raise
+        plan = dataclasses.replace(plan, embedding=await embedding, exact=exact, keyword_hits=hits)
+    clock = time.perf_counter()
     rows = await _run(session, plan)
-    if mode == "vector" and not exact and len(rows) < limit:
+    if mode == "vector" and not plan.exact and len(rows) < limit:
         rows = await _run(session, dataclasses.replace(plan, exact=True))  # HNSW ran dry
     timings["search"] = (time.perf_counter() - clock) * 1000
     results = [_result(row) for row in rows]

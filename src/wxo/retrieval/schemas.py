@@ -299,7 +299,11 @@ class RetrieveResponse(BaseModel):
     """Ranked chunks and where the time went."""
 
     results: list[RetrieveResult]
-    timings_ms: dict[str, float]
+    timings_ms: dict[str, float] = Field(
+        description="Milliseconds: `embed` (the query's embedding), `keyword` (hybrid: the BM25"
+        " leg, run while the query is embedded), `search` (the statement returning the results:"
+        " both legs and their fusion, or the vector leg and the fusion in hybrid) and `total`."
+    )
 
 
 class ChunkRead(BaseModel):

@@ -1,4 +1,4 @@
-"""Retrieval SQL: BM25, vector and hybrid search over one index's chunks, one statement each.
+"""Retrieval SQL: BM25, vector and hybrid search over one index's chunks.
 
 - **BM25** (Robertson/Lucene form): score = Σ idf(t) · tf·(k1+1) / (tf + k1·(1 - b + b·dl/avgdl)),
   idf(t) = ln(1 + (N - df + 0.5)/(df + 0.5)), over the query's terms OR-ed. The query is
@@ -8,8 +8,10 @@
 - **Vector**: cosine distance on `embedding::vector(dims)`; the partial HNSW index of that size
   serves it (iterative scans keep filtered searches filled), or an exact scan when few chunks
   match (see `wxo.retrieval.service`).
-- **Hybrid**: both legs as CTEs and their fusion in the same statement: reciprocal rank fusion
-  (`rrf`) or a convex combination of min-max normalised scores (`convex`).
+- **Hybrid**: reciprocal rank fusion (`rrf`) or a convex combination of min-max normalised
+  scores (`convex`) of both legs, in the statement of the vector leg. The keyword leg runs
+  first, on its own (`keyword_sql`), while the query is being embedded: BM25 over long posting
+  lists and the query's embedding are the two slow parts, and they do not depend on each other.
 
 Filters become one `WHERE` over `chunk` (aliased `c`), shared by both legs. The SQL is put
 together from fixed fragments only; every value is a bound parameter (hence the S608 waiver).
@@ -85,6 +87,8 @@ class Plan:
     exact: bool = False
     highlight: bool = True
     filters: Filters = field(default_factory=Filters)
+    # The keyword leg's (seq, score) when it ran apart, before the query was embedded.
+    keyword_hits: tuple[tuple[int, float], ...] | None = None
 
 
 def filter_sql(filters: Filters, params: dict[str, Any]) -> str:
@@ -132,37 +136,57 @@ def filter_sql(filters: Filters, params: dict[str, Any]) -> str:
     return "".join(f" AND {p}" for p in parts)
 
 
+_TERMS = """
+terms AS (
+    SELECT DISTINCT t.lexeme AS term
+    FROM bm25_stat s, unnest(to_tsvector(CAST(s.language AS regconfig), :query)) AS t
+    WHERE s.index_id = :index_id AND s.chunk_count > 0
+)"""
+
+
 def _keyword_ctes(where: str) -> str:
     restrict = (
         f" AND p.chunk_seq IN (SELECT c.seq FROM chunk c WHERE c.index_id = :index_id{where})"
         if where
         else ""
     )
+    # One weight row per query term (its df counted from the postings), then one pass over
+    # the postings: sum(w * tf / (tf + k1(1 - b) + k1 b dl / avgdl)) with w = idf (k1 + 1).
     return f"""
-terms AS (
-    SELECT DISTINCT t.lexeme AS term
-    FROM bm25_stat s, unnest(to_tsvector(CAST(s.language AS regconfig), :query)) AS t
-    WHERE s.index_id = :index_id AND s.chunk_count > 0
-),
+{_TERMS},
 corpus AS (
     SELECT sum(chunk_count)::float8 AS n,
            sum(total_length)::float8 / greatest(sum(chunk_count), 1) AS avgdl
     FROM bm25_stat WHERE index_id = :index_id
 ),
-postings AS MATERIALIZED (
-    SELECT p.term, p.chunk_seq, p.tf, p.dl FROM bm25_posting p
-    WHERE p.index_id = :index_id AND p.term IN (SELECT term FROM terms)
+weights AS MATERIALIZED (
+    SELECT t.term,
+           ln(1 + (corpus.n - d.df + 0.5) / (d.df + 0.5)) * (CAST(:k1 AS float8) + 1) AS w,
+           CAST(:k1 AS float8) * (1 - CAST(:b AS float8)) AS kb,
+           CAST(:k1 AS float8) * CAST(:b AS float8) / corpus.avgdl AS kd
+    FROM terms t CROSS JOIN corpus
+    CROSS JOIN LATERAL (
+        SELECT count(*)::float8 AS df FROM bm25_posting p
+        WHERE p.index_id = :index_id AND p.term = t.term
+    ) AS d
+    WHERE d.df > 0
 ),
-df AS (SELECT term, count(*)::float8 AS df FROM postings GROUP BY term),
 keyword AS (
-    SELECT p.chunk_seq AS seq,
-           sum(ln(1 + (corpus.n - df.df + 0.5) / (df.df + 0.5))
-               * p.tf * (:k1 + 1) / (p.tf + :k1 * (1 - :b + :b * p.dl / corpus.avgdl))) AS score
-    FROM postings p JOIN df USING (term) CROSS JOIN corpus
+    SELECT p.chunk_seq AS seq, sum(x.w * p.tf / (p.tf + x.kb + x.kd * p.dl)) AS score
+    FROM weights x JOIN bm25_posting p ON p.index_id = :index_id AND p.term = x.term
     WHERE true{restrict}
     GROUP BY p.chunk_seq
     ORDER BY score DESC
     LIMIT :candidates
+)"""
+
+
+# The keyword leg's results when it ran apart (see `keyword_sql`): `terms` stays for highlights.
+_GIVEN_KEYWORD = f"""{_TERMS},
+keyword AS (  -- less what was deleted since
+    SELECT k.seq, k.score
+    FROM unnest(CAST(:k_seqs AS bigint[]), CAST(:k_scores AS float8[])) AS k(seq, score)
+    WHERE EXISTS (SELECT 1 FROM chunk c WHERE c.seq = k.seq)
 )"""
 
 
@@ -222,9 +246,8 @@ scored AS (
 )"""
 
 
-def retrieval_sql(plan: Plan) -> tuple[str, dict[str, Any]]:
-    """The statement for the plan and its parameters."""
-    params: dict[str, Any] = {
+def _params(plan: Plan) -> dict[str, Any]:
+    return {
         "tenant_id": plan.tenant_id,
         "index_id": plan.index_id,
         "candidates": plan.candidates,
@@ -235,9 +258,29 @@ def retrieval_sql(plan: Plan) -> tuple[str, dict[str, Any]]:
         "rrf_k": plan.rrf_k,
         "alpha": plan.alpha,
     }
+
+
+def keyword_sql(plan: Plan) -> tuple[str, dict[str, Any]]:
+    """The keyword leg alone: `(seq, score)` of the best `candidates` chunks by BM25.
+
+    Hybrid retrieval runs it while the query is being embedded, then hands its rows to
+    `retrieval_sql` in `Plan.keyword_hits`.
+    """
+    params = _params(plan)
+    where = filter_sql(plan.filters, params)
+    return f"WITH {_keyword_ctes(where)} SELECT seq, score FROM keyword", params
+
+
+def retrieval_sql(plan: Plan) -> tuple[str, dict[str, Any]]:
+    """The statement for the plan and its parameters."""
+    params = _params(plan)
     where = filter_sql(plan.filters, params)
     ctes: list[str] = []
-    if plan.mode in ("keyword", "hybrid"):
+    if plan.keyword_hits is not None:
+        params["k_seqs"] = [seq for seq, _ in plan.keyword_hits]
+        params["k_scores"] = [score for _, score in plan.keyword_hits]
+        ctes.append(_GIVEN_KEYWORD)
+    elif plan.mode in ("keyword", "hybrid"):
         ctes.append(_keyword_ctes(where))
     if plan.mode in ("vector", "hybrid"):
         params["embedding"] = plan.embedding

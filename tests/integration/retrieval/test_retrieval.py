@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import math
 import uuid
 from typing import Any
@@ -18,7 +19,7 @@ from wxo.container import Container
 from wxo.documents import pipeline
 from wxo.documents.service import INDEX_TASK
 from wxo.documents.tasks import load_extractor
-from wxo.retrieval import indexing, service
+from wxo.retrieval import indexing, search, service
 from wxo.retrieval import retrieve as retrieve_module
 from wxo.retrieval.models import Bm25Posting, Bm25Stat, Chunk
 
@@ -507,3 +508,51 @@ async def test_statistics_stay_exact_under_concurrent_writers(
             )
         ).all()
     assert {seq: int(tf) for seq, tf in postings} == lengths  # every posting belongs, sums match
+
+
+async def test_hybrid_with_the_keyword_leg_apart_equals_one_statement(
+    live_client: httpx.AsyncClient,
+    live_tenant: TenantUser,
+    container: Container,
+    embedder: CountingEmbedder,
+) -> None:
+    corpus = await make_corpus(live_client, live_tenant, container, embedder, TEXTS)
+    query = "dogs and cats at home"
+    vector = (await embedder(live_tenant.tenant_id, None, [query]))[0]
+    plan = search.Plan(
+        tenant_id=live_tenant.tenant_id,
+        index_id=uuid.UUID(corpus.index_id),
+        mode="hybrid",
+        limit=5,
+        candidates=100,
+        dims=len(vector),
+        embedding="[" + ",".join(repr(x) for x in vector) + "]",
+        query=query,
+        fusion="convex",
+        exact=True,
+    )
+
+    async def run(plan: search.Plan) -> list[tuple[str, float]]:
+        async with container.sessionmaker() as session:
+            sql, params = search.retrieval_sql(plan)
+            rows = (await session.execute(text(sql), params)).mappings().all()
+            return [(str(r["document_id"]), round(float(r["fused"]), 9)) for r in rows]
+
+    async with container.sessionmaker() as session:
+        sql, params = search.keyword_sql(plan)
+        hits = tuple((int(s), float(v)) for s, v in (await session.execute(text(sql), params)))
+    together = await run(plan)
+    apart = await run(dataclasses.replace(plan, keyword_hits=hits))
+
+    assert len(together) == 5
+    assert apart == together
+    api = await retrieve(live_client, live_tenant, corpus.index_id, query=query, mode="hybrid")
+    assert [r["document_id"] for r in api["results"]] == [d for d, _ in together]
+    assert {"embed", "keyword", "search", "total"} <= set(api["timings_ms"])
+    # A document deleted between the two legs is not returned by the second.
+    gone = together[0][0]
+    deleted = await live_client.delete(f"/v1/documents/{gone}", headers=live_tenant.headers)
+    assert deleted.status_code == 200
+    after = await run(dataclasses.replace(plan, keyword_hits=hits))
+    assert gone not in [d for d, _ in after]
+    assert len(after) == 4
