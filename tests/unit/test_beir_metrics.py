@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from unittest import mock
 
 import pytest
 
@@ -210,3 +211,35 @@ def test_measure_against_a_fake_server(tmp_path: Path) -> None:
         "q1 Q0 d2 3 0.500000 wxo-bm25",
     ]
     assert (tmp_path / "out.hybrid.trec").exists()
+
+
+def test_batched_index_stages_count_their_share_and_annotation_is_awaited() -> None:
+    import beir
+    import httpx
+
+    batch = {"name": "index", "started_at": "t1", "batch": 2, "duration_ms": 900}
+    documents = [
+        {"status_detail": {"stages": [{"name": "extract", "duration_ms": 5}, batch | share]}}
+        for share in (
+            {"chunk_ms": 1, "embed_ms": 60, "store_ms": 9},
+            {"chunk_ms": 2, "embed_ms": 20, "store_ms": 8},
+        )
+    ]
+    totals, embed, batches = beir.stage_totals(documents)
+    assert (totals, embed, batches) == ({"extract": 10.0, "index": 100.0}, 80.0, 1)
+
+    polls: list[int] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        polls.append(1)
+        stages = [{"name": "annotate"}] if len(polls) > 1 else []
+        docs = [{"status_detail": {"stages": stages}} for _ in range(2)]
+        return httpx.Response(200, json={"total": 2, "data": docs})
+
+    transport = httpx.MockTransport(handler)
+    with (
+        httpx.Client(base_url="http://fake", transport=transport) as http,
+        mock.patch("time.sleep"),
+    ):
+        assert beir.wait_annotated(http, "c1", 2, timeout=60) is not None
+    assert len(polls) == 2  # not annotated at the first poll, annotated at the second
