@@ -85,7 +85,7 @@ from wxo.documents.models import Document, DocumentStatus
 from wxo.llm.local.minilm import MiniLMEncoder
 from wxo.retrieval import repository, search
 from wxo.retrieval.chunking import ChunkDraft, SourceElement, chunk_elements
-from wxo.retrieval.retrieve import EXACT_SEARCH_LIMIT
+from wxo.retrieval.retrieve import EXACT_SEARCH_LIMIT, HNSW_EF_SEARCH
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "scifact"
@@ -688,7 +688,7 @@ def explain_modes(
                 conn.execute(
                     "SELECT set_config('hnsw.ef_search', %s, true),"
                     " set_config('hnsw.iterative_scan', 'relaxed_order', true)",
-                    (str(max(100, candidates)),),
+                    (str(max(HNSW_EF_SEARCH, candidates)),),
                 )
                 lines = [
                     str(r[0])
@@ -915,7 +915,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             index = default_index(http, str(report["collection_id"]))
             print(f"index {index['id']}: {index['status']}, {index.get('stats')}", flush=True)
             index_id, model = str(index["id"]), index.get("embeddings_model_name")
-            report["ef_search"] = 100  # max(100, candidates): vector top_k 10, hybrid 100
+            report["ef_search"] = HNSW_EF_SEARCH  # the server: max(this, candidates)
             report["plans"] = explain_modes(
                 dsn, uuid.UUID(token_claims(token)["tenant_id"]), index_id, encoder, queries[0]
             )
