@@ -95,6 +95,17 @@ def _extraction(document: Document) -> str | None:
     return next((s.get("started_at") for s in stages if s.get("name") == "extract"), None)
 
 
+def _snapshot(document: Document, content: DocumentContent) -> _Snapshot:
+    return _Snapshot(
+        tenant_id=document.tenant_id,
+        content_hash=document.content_hash,
+        extraction=_extraction(document),
+        text=content.text,
+        language=content.language,
+        needs_nlp=content.keywords is None or content.entities is None,
+    )
+
+
 def _unchanged(document: Document | None, snapshot: _Snapshot) -> bool:
     return (
         document is not None
@@ -151,14 +162,7 @@ async def run_annotation(
             return "missing"
         if content.annotated_at is not None:
             return "done_already"
-        snapshot = _Snapshot(
-            tenant_id=document.tenant_id,
-            content_hash=document.content_hash,
-            extraction=_extraction(document),
-            text=content.text,
-            language=content.language,
-            needs_nlp=content.keywords is None or content.entities is None,
-        )
+        snapshot = _snapshot(document, content)
     started_at, clock = _now(), time.perf_counter()
     annotation = annotator(snapshot.text, snapshot.language) if snapshot.needs_nlp else None
     nlp_ms = round((time.perf_counter() - clock) * 1000)
@@ -240,14 +244,7 @@ async def complete_metadata(
     )
     if content.keywords is not None and content.entities is not None:
         return found
-    snapshot = _Snapshot(
-        tenant_id=document.tenant_id,
-        content_hash=document.content_hash,
-        extraction=_extraction(document),
-        text=content.text,
-        language=content.language,
-        needs_nlp=True,
-    )
+    snapshot = _snapshot(document, content)
     annotation = await anyio.to_thread.run_sync(annotator, snapshot.text, snapshot.language)
     values = _nlp_values(annotation, content)
     found = replace(found, keywords=values["keywords"], entities=values["entities"])
