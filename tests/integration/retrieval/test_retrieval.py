@@ -556,3 +556,26 @@ async def test_hybrid_with_the_keyword_leg_apart_equals_one_statement(
     after = await run(dataclasses.replace(plan, keyword_hits=hits))
     assert gone not in [d for d, _ in after]
     assert len(after) == 4
+
+
+async def test_hybrid_with_no_keyword_match_ranks_by_vector_alone(
+    live_client: httpx.AsyncClient,
+    live_tenant: TenantUser,
+    container: Container,
+    embedder: CountingEmbedder,
+) -> None:
+    corpus = await make_corpus(live_client, live_tenant, container, embedder, TEXTS)
+    # Only stop words: the BM25 leg has no terms and returns nothing.
+    keyword = await retrieve(
+        live_client, live_tenant, corpus.index_id, query="the of and", mode="keyword"
+    )
+    hybrid = await retrieve(
+        live_client, live_tenant, corpus.index_id, query="the of and", mode="hybrid", top_k=3
+    )
+    vector = await retrieve(
+        live_client, live_tenant, corpus.index_id, query="the of and", mode="vector", top_k=3
+    )
+
+    assert keyword["results"] == []
+    assert [r["chunk_id"] for r in hybrid["results"]] == [r["chunk_id"] for r in vector["results"]]
+    assert all(r["scores"]["keyword"] is None for r in hybrid["results"])
