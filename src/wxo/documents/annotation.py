@@ -13,6 +13,7 @@ LLM and wait for the stage.
 
 from __future__ import annotations
 
+import logging
 import time
 import uuid
 from collections.abc import Sequence
@@ -30,6 +31,10 @@ from wxo.documents.models import Document, DocumentContent, DocumentStatus
 from wxo.documents.service import ANNOTATE_TASK, send_job
 from wxo.extraction.base import Annotation, Entity, Keyword
 from wxo.queue.base import Priority, Queue
+
+logger = logging.getLogger(__name__)
+#: Attempts at keywords and entities (one a sweep) before the stage ends with an error.
+MAX_ANNOTATE_ATTEMPTS = 3
 
 
 class Annotator(Protocol):
@@ -148,8 +153,8 @@ async def run_annotation(
     questions the document answers. Runs the annotator in the calling thread: a worker's.
 
     Returns `missing`, `not_ready`, `done_already` (a repeated job changes nothing),
-    `superseded` (deleted, new bytes or extracted again meanwhile: nothing is stored) or
-    `annotated`.
+    `superseded` (deleted, new bytes or extracted again meanwhile: nothing is stored),
+    `retry_later` or `failed` (the NLP raised: see `_record_failure`) or `annotated`.
     """
     async with sessionmaker() as session:
         document = await repository.get_document_for_pipeline(session, document_id)
@@ -164,7 +169,11 @@ async def run_annotation(
             return "done_already"
         snapshot = _snapshot(document, content)
     started_at, clock = _now(), time.perf_counter()
-    annotation = annotator(snapshot.text, snapshot.language) if snapshot.needs_nlp else None
+    try:
+        annotation = annotator(snapshot.text, snapshot.language) if snapshot.needs_nlp else None
+    except Exception as exc:  # a text the NLP cannot take: count it rather than loop on it
+        logger.exception("annotate %s: keywords and entities failed", document_id)
+        return await _record_failure(sessionmaker, document_id, snapshot, started_at, exc)
     nlp_ms = round((time.perf_counter() - clock) * 1000)
     enrich_record, extra = await _enrich(enricher, snapshot.tenant_id, snapshot.text)
     async with sessionmaker() as session:
@@ -201,11 +210,58 @@ async def run_annotation(
         if fill is not None and fill.warnings:
             stage["warnings"] = list(fill.warnings)
         detail = dict(document.status_detail or {})
+        detail.pop("annotate_failures", None)
         stages = [s for s in detail.get("stages", []) if s.get("name") != "annotate"]
         detail["stages"] = [*stages, stage]
         await repository.set_status(session, document_id, {"status_detail": detail})
         await session.commit()
     return "annotated"
+
+
+async def _record_failure(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    document_id: uuid.UUID,
+    snapshot: _Snapshot,
+    started_at: str,
+    exc: Exception,
+) -> str:
+    """Count a failed attempt; after `MAX_ANNOTATE_ATTEMPTS` end the stage with an error.
+
+    Before that the document stays unannotated and the sweeper sends the job again later. At the
+    limit, keywords and entities are stored empty and `annotated_at` is set (the sweeper stops,
+    a metadata read does not try again) and the `annotate` stage carries the error.
+    """
+    async with sessionmaker() as session:
+        document = await repository.get_document_for_pipeline(session, document_id, lock=True)
+        if document is None or not _unchanged(document, snapshot):
+            return "superseded"
+        detail = dict(document.status_detail or {})
+        attempts = int(detail.get("annotate_failures", 0)) + 1
+        detail["annotate_failures"] = attempts
+        outcome = "retry_later"
+        if attempts >= MAX_ANNOTATE_ATTEMPTS:
+            message = (
+                f"Keywords and entities could not be computed ({type(exc).__name__}) after "
+                f"{attempts} attempts; the document stays searchable"
+            )
+            stage = {
+                "name": "annotate",
+                "started_at": started_at,
+                "finished_at": _now(),
+                "items": 0,
+                "error": {"stage": "annotate", "code": "annotate_failed", "message": message},
+            }
+            stages = [s for s in detail.get("stages", []) if s.get("name") != "annotate"]
+            detail["stages"] = [*stages, stage]
+            await repository.update_content(
+                session,
+                document_id,
+                {"keywords": [], "entities": [], "annotated_at": func.now()},
+            )
+            outcome = "failed"
+        await repository.set_status(session, document_id, {"status_detail": detail})
+        await session.commit()
+    return outcome
 
 
 async def _enrich(

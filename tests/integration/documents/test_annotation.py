@@ -304,3 +304,45 @@ async def test_sweeper_requeues_ready_documents_left_unannotated(
     assert queue.sent.count(job) == 1
     assert queue.priorities[queue.sent.index(job)] is Priority.LOW
     assert document_id not in annotated
+
+
+async def test_keywords_that_keep_failing_end_the_stage_with_an_error_not_a_loop(
+    live_client: httpx.AsyncClient, live_tenant: TenantUser, container: Container
+) -> None:
+    document_id = await ready_document(live_client, live_tenant, container)
+    queue = RecordingQueue()
+
+    def broken(text: str, language: str | None) -> Annotation:
+        raise ValueError("the NLP cannot take this text")
+
+    outcomes = []
+    for _ in range(annotation.MAX_ANNOTATE_ATTEMPTS - 1):
+        outcomes.append(
+            await annotation.run_annotation(container.sessionmaker, broken, document_id)
+        )
+    content = await stored(container, document_id)
+    assert content is not None
+    assert content.annotated_at is None  # not yet given up: the sweeper sends it again
+    assert document_id in await pipeline.requeue_stuck(
+        container.sessionmaker, queue, older_than_seconds=0
+    )
+    outcomes.append(await annotation.run_annotation(container.sessionmaker, broken, document_id))
+
+    assert outcomes == ["retry_later"] * (annotation.MAX_ANNOTATE_ATTEMPTS - 1) + ["failed"]
+    content = await stored(container, document_id)
+    assert content is not None
+    assert (content.keywords, content.entities) == ([], [])
+    assert content.annotated_at is not None
+    document = await status(live_client, live_tenant, document_id)
+    assert document["status"] == "ready"  # still searchable
+    stage = next(s for s in document["status_detail"]["stages"] if s["name"] == "annotate")
+    assert stage["error"]["code"] == "annotate_failed"
+    assert "ValueError" in stage["error"]["message"]
+    assert document_id not in await pipeline.requeue_stuck(
+        container.sessionmaker, queue, older_than_seconds=0
+    )
+    metadata = await live_client.get(
+        f"/v1/documents/{document_id}/metadata", headers=live_tenant.headers
+    )
+    assert metadata.status_code == 200
+    assert (metadata.json()["keywords"], metadata.json()["entities"]) == ([], [])
