@@ -27,8 +27,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from wxo.documents import repository
 from wxo.documents.enrich import Enrichment
+from wxo.documents.jobs import ANNOTATE_TASK, send_job
 from wxo.documents.models import Document, DocumentContent, DocumentStatus
-from wxo.documents.service import ANNOTATE_TASK, send_job
 from wxo.extraction.base import Annotation, Entity, Keyword
 from wxo.queue.base import Priority, Queue
 

@@ -21,21 +21,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from wxo import webfetch
 from wxo.blobs.base import BlobNotFoundError, BlobStore
 from wxo.documents import repository
-from wxo.documents.annotation import entity_rows, keyword_rows
+from wxo.documents.annotation import entity_rows, keyword_rows, queue_annotations
+from wxo.documents.jobs import ANNOTATE_TASK, EXTRACT_TASK, FETCH_TASK, INDEX_TASK, send_job
 from wxo.documents.models import Document, DocumentStatus
 from wxo.documents.schemas import CollectionSettings
-from wxo.documents.service import (
-    ANNOTATE_TASK,
-    EXTRACT_TASK,
-    FETCH_TASK,
-    INDEX_TASK,
-    DocumentIO,
-    NewFile,
-    attach_fetched_file,
-    send_job,
-)
+from wxo.documents.service import DocumentIO, NewFile, attach_fetched_file
 from wxo.extraction.base import Extraction, ExtractionError
-from wxo.queue.base import Priority, Queue
+from wxo.queue.base import Queue
 
 logger = logging.getLogger(__name__)
 # Annotate jobs one sweep sends at most (the next sweep sends more once the queue is empty).
@@ -351,8 +343,7 @@ async def requeue_stuck(
         send_job(queue, EXTRACT_TASK if has_bytes else FETCH_TASK, document_id)
     for document_id, _ in unindexed:
         send_job(queue, INDEX_TASK, document_id)
-    for document_id in unannotated:
-        send_job(queue, ANNOTATE_TASK, document_id, priority=Priority.LOW)
+    queue_annotations(queue, unannotated)
     return [*(document_id for document_id, _ in [*stuck, *unindexed]), *unannotated]
 
 

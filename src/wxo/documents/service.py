@@ -1,6 +1,7 @@
 """Document Store use-cases: documents, their bytes and their pipeline jobs.
 
-Collections are in `wxo.documents.collection_service`.
+Collections are in `wxo.documents.collection_service`; task names and sending a job in
+`wxo.documents.jobs`.
 
 Writing use-cases commit once, at their end, and enqueue pipeline jobs only after the commit
 (the row says `queued` first, so a lost message is found again by the sweeper).
@@ -9,7 +10,6 @@ Writing use-cases commit once, at their end, and enqueue pipeline jobs only afte
 from __future__ import annotations
 
 import logging
-import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -31,6 +31,7 @@ from wxo.documents.exceptions import (
     InvalidDocumentInputError,
     QueueFullError,
 )
+from wxo.documents.jobs import EXTRACT_TASK, FETCH_TASK, send_job
 from wxo.documents.models import Document, DocumentCollection, DocumentStatus
 from wxo.documents.schemas import (
     CollectionSettings,
@@ -39,17 +40,11 @@ from wxo.documents.schemas import (
     DuplicatePolicy,
     UploadOutcome,
 )
-from wxo.queue.base import Priority, Queue
+from wxo.queue.base import Queue
 from wxo.webfetch import FetchError, FetchLimits, check_url
 
 logger = logging.getLogger(__name__)
 
-EXTRACT_TASK = "wxo.documents.extract"
-FETCH_TASK = "wxo.documents.fetch"
-# Implemented by `wxo.retrieval.tasks`: the stage after extraction.
-INDEX_TASK = "wxo.retrieval.index_document"
-# Keywords, entities and the LLM summary of a ready document; sent at `Priority.LOW`.
-ANNOTATE_TASK = "wxo.documents.annotate"
 _DESCRIPTIVE = (
     *("title", "description", "tags", "meta"),
     *("source_uri", "source_date", "source_name", "source_title"),
@@ -343,36 +338,6 @@ def check_capacity(io: DocumentIO) -> None:
             "or upload fewer files at a time",
             retry_after=60,
         )
-
-
-def send_job(
-    queue: Queue,
-    task: str,
-    document_id: uuid.UUID,
-    *,
-    patience: float = 0.0,
-    priority: Priority = Priority.NORMAL,
-) -> bool:
-    """Send a pipeline job for a committed document; a broker that is down is not an error.
-
-    The document is already stored as `queued`: failing the request would tell the client it
-    was not, and a retry would meet the duplicate policy. The sweeper (Celery beat,
-    `sweep_stuck_after_seconds`) sends the job once the broker is back. A worker handing a
-    document to its next stage passes `patience` (seconds): it keeps trying that long first, so
-    a broker restart does not leave the document waiting for the sweeper.
-    """
-    deadline = time.monotonic() + patience
-    while True:
-        try:
-            queue.enqueue(task, priority=priority, document_id=str(document_id))
-            return True
-        except Exception:  # any broker failure: retry while patient, then the sweeper's
-            if time.monotonic() >= deadline:
-                logger.warning(
-                    "could not send %s for document %s; the sweeper will", task, document_id
-                )
-                return False
-            time.sleep(0.5)
 
 
 def _enqueue_if_new(io: DocumentIO, placed: Placed) -> None:

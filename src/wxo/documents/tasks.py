@@ -21,7 +21,7 @@ from celery import Task, shared_task
 from wxo.container import Container, build_container
 from wxo.core.config import Settings, get_settings
 from wxo.documents import annotation, enrich, pipeline, service
-from wxo.documents.service import ANNOTATE_TASK, EXTRACT_TASK, FETCH_TASK, INDEX_TASK
+from wxo.documents.jobs import ANNOTATE_TASK, EXTRACT_TASK, FETCH_TASK, INDEX_TASK, send_job
 from wxo.extraction import service as extraction
 from wxo.llm.service import proxy_for
 from wxo.queue.celery_app import CeleryQueue
@@ -131,7 +131,7 @@ def extract(self: Task, document_id: str) -> str:
         )
         raise self.retry(exc=exc, countdown=countdown) from exc
     if outcome == "extracted":  # the next stage; through a broker restart too
-        service.send_job(container.queue, INDEX_TASK, uuid.UUID(document_id), patience=60.0)
+        send_job(container.queue, INDEX_TASK, uuid.UUID(document_id), patience=60.0)
     return outcome
 
 

@@ -17,9 +17,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from wxo.auth.schemas import TenantPrincipal
 from wxo.core.errors import InvalidInputError
+from wxo.documents.jobs import INDEX_TASK, send_job
 from wxo.documents.models import DocumentCollection
 from wxo.documents.schemas import CollectionSettings
-from wxo.documents.service import INDEX_TASK, send_job
 from wxo.llm.registry import DEFAULT_EMBEDDING_MODEL
 from wxo.queue.base import Queue
 from wxo.retrieval import repository

@@ -15,7 +15,7 @@ from celery import Task
 from wxo.container import Container
 from wxo.core.errors import AppError, RateLimitedError, UpstreamAuthError, UpstreamError
 from wxo.documents import annotation, pipeline
-from wxo.documents.service import INDEX_TASK
+from wxo.documents.jobs import INDEX_TASK
 from wxo.documents.tasks import get_runtime, run_in, task
 from wxo.llm import service as proxy
 from wxo.queue.celery_app import INDEX_SWEEP_TASK

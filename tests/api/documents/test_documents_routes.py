@@ -19,8 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tests.api.documents.conftest import RecordingQueue, make_collection, make_text_document
 from tests.conftest import TenantUser
 from wxo.container import Container
+from wxo.documents.jobs import EXTRACT_TASK, FETCH_TASK
 from wxo.documents.models import Document
-from wxo.documents.service import EXTRACT_TASK, FETCH_TASK
 
 DOCUMENT_KEYS = {
     "id", "tenant_id", "collection_id", "name", "title", "description", "tags", "meta",

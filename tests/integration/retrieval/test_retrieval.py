@@ -17,7 +17,7 @@ from tests.conftest import TenantUser
 from tests.integration.retrieval.conftest import CountingEmbedder, make_corpus, retrieve
 from wxo.container import Container
 from wxo.documents import pipeline
-from wxo.documents.service import INDEX_TASK
+from wxo.documents.jobs import INDEX_TASK
 from wxo.documents.tasks import load_extractor
 from wxo.retrieval import indexing, search, service
 from wxo.retrieval import retrieve as retrieve_module
