@@ -1,0 +1,23 @@
+"""Search engines
+
+(Reserved slot: filled in by the work that owns it.)
+
+Revision ID: b5c0e7d41a20
+Revises: a7d2e4c91b05
+Create Date: 2026-11-26 20:30:00.000000+00:00
+"""
+
+from collections.abc import Sequence
+
+revision: str = "b5c0e7d41a20"
+down_revision: str | None = "a7d2e4c91b05"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    """Apply this revision."""
+
+
+def downgrade() -> None:
+    """Revert this revision."""
