@@ -5,6 +5,7 @@ from wxo.core.db import Base
 from wxo.documents import models as document_models
 from wxo.llm import models as llm_models
 from wxo.retrieval import models as retrieval_models
+from wxo.search_engines import models as search_engine_models
 from wxo.threads import models as thread_models
 from wxo.usage import models as usage_models
 
@@ -16,6 +17,7 @@ __all__ = [
     "llm_models",
     "metadata",
     "retrieval_models",
+    "search_engine_models",
     "thread_models",
     "usage_models",
 ]

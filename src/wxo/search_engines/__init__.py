@@ -1,0 +1,1 @@
+"""Search Engine: a configured search product over one or more vector indices."""

@@ -1,0 +1,43 @@
+"""Search Engine tables: the engine and the indices it searches (in order)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import ForeignKey, Index, Integer, PrimaryKeyConstraint, Text, UniqueConstraint
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column
+
+from wxo.core.db import Base, Timestamps, UUIDPrimaryKey
+
+
+class SearchEngine(UUIDPrimaryKey, Timestamps, Base):
+    """A tenant's search engine: its indices are in `search_engine_index`."""
+
+    __tablename__ = "search_engine"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "name", name="uq_search_engine_tenant_id_name"),
+        Index("ix_search_engine_tenant_id_created_at", "tenant_id", "created_at"),
+    )
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenant.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(Text)
+    title: Mapped[str | None] = mapped_column(Text)
+    description: Mapped[str | None] = mapped_column(Text)
+    settings: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default="{}")
+    created_by: Mapped[uuid.UUID | None]
+
+
+class SearchEngineIndex(Base):
+    """One index an engine searches; deleting the index removes it from the engine."""
+
+    __tablename__ = "search_engine_index"
+    __table_args__ = (
+        PrimaryKeyConstraint("engine_id", "index_id", name="pk_search_engine_index"),
+        Index("ix_search_engine_index_index_id", "index_id"),
+    )
+
+    engine_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("search_engine.id", ondelete="CASCADE"))
+    index_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("vector_index.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer)
