@@ -1,0 +1,167 @@
+"""Search Engine use-cases: manage engines and suggest queries (searching is in `search`)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from wxo.auth.schemas import TenantPrincipal
+from wxo.retrieval.exceptions import RerankUnavailableError
+from wxo.search_engines import repository
+from wxo.search_engines.exceptions import (
+    EngineNameTakenError,
+    EngineNotFoundError,
+    UnknownIndicesError,
+)
+from wxo.search_engines.models import SearchEngine
+from wxo.search_engines.schemas import (
+    EngineCreate,
+    EngineRead,
+    EngineSettings,
+    EngineUpdate,
+    Suggestion,
+    SuggestResponse,
+)
+from wxo.search_engines.shaping import rank_suggestions
+
+#: Rows each suggestion source may contribute before ranking.
+SUGGEST_CAP = 50
+
+
+async def get_engine(
+    session: AsyncSession, principal: TenantPrincipal, engine_id: uuid.UUID
+) -> SearchEngine:
+    """The caller's engine (404 otherwise)."""
+    engine = await repository.get_engine(session, principal.tenant_id, engine_id)
+    if engine is None:
+        raise EngineNotFoundError()
+    return engine
+
+
+async def _check_indices(
+    session: AsyncSession, tenant_id: uuid.UUID, ids: Sequence[uuid.UUID]
+) -> None:
+    found = await repository.owned_index_ids(session, tenant_id, ids)
+    missing = [str(i) for i in ids if i not in found]
+    if missing:
+        raise UnknownIndicesError(missing)
+
+
+def _check_settings(settings: EngineSettings) -> None:
+    if settings.rerank:
+        raise RerankUnavailableError()
+
+
+async def read_engines(session: AsyncSession, engines: Sequence[SearchEngine]) -> list[EngineRead]:
+    """The API view of engines (their index ids in one query)."""
+    ids = await repository.index_ids_of(session, [e.id for e in engines])
+    return [EngineRead.of(engine, ids.get(engine.id, [])) for engine in engines]
+
+
+async def create_engine(
+    session: AsyncSession, principal: TenantPrincipal, data: EngineCreate
+) -> SearchEngine:
+    """Create an engine over the tenant's indices.
+
+    Raises:
+        RerankUnavailableError: `settings.rerank` is true.
+        UnknownIndicesError: an index id is not the tenant's.
+        EngineNameTakenError: the tenant already has an engine of that name.
+    """
+    _check_settings(data.settings)
+    await _check_indices(session, principal.tenant_id, data.index_ids)
+    if await repository.get_engine_by_name(session, principal.tenant_id, data.name):
+        raise EngineNameTakenError(data.name)
+    try:
+        engine = await repository.insert_engine(
+            session,
+            {
+                "tenant_id": principal.tenant_id,
+                "name": data.name,
+                "title": data.title,
+                "description": data.description,
+                "settings": data.settings.model_dump(mode="json"),
+                "created_by": principal.user_id,
+            },
+        )
+    except IntegrityError:
+        raise EngineNameTakenError(data.name) from None
+    await repository.set_indices(session, engine.id, data.index_ids)
+    await session.commit()
+    return engine
+
+
+async def list_engines(
+    session: AsyncSession, principal: TenantPrincipal, *, name: str | None, limit: int, offset: int
+) -> tuple[int, list[EngineRead]]:
+    """A page of the tenant's engines, newest first, and the total."""
+    total, engines = await repository.list_engines(
+        session, principal.tenant_id, name=name, limit=limit, offset=offset
+    )
+    return total, await read_engines(session, engines)
+
+
+async def update_engine(
+    session: AsyncSession, engine: SearchEngine, data: EngineUpdate
+) -> SearchEngine:
+    """Change what was sent (`settings` as a whole).
+
+    Raises:
+        RerankUnavailableError: `settings.rerank` is true.
+        UnknownIndicesError: an index id is not the tenant's.
+        EngineNameTakenError: the new name is taken.
+    """
+    sent = data.model_fields_set
+    values: dict[str, Any] = {}
+    for field in ("title", "description"):
+        if field in sent:
+            values[field] = getattr(data, field)
+    if "settings" in sent:
+        settings = data.settings or EngineSettings()
+        _check_settings(settings)
+        values["settings"] = settings.model_dump(mode="json")
+    if data.index_ids is not None:
+        await _check_indices(session, engine.tenant_id, data.index_ids)
+    if data.name is not None and data.name != engine.name:
+        if await repository.get_engine_by_name(session, engine.tenant_id, data.name):
+            raise EngineNameTakenError(data.name)
+        values["name"] = data.name
+    try:
+        await repository.update_engine(session, engine, values)
+    except IntegrityError:
+        raise EngineNameTakenError(data.name or engine.name) from None
+    if data.index_ids is not None:
+        await repository.set_indices(session, engine.id, data.index_ids)
+    await session.commit()
+    return engine
+
+
+async def delete_engine(session: AsyncSession, engine: SearchEngine) -> None:
+    """Delete an engine (its indices stay)."""
+    await repository.delete_engine(session, engine)
+    await session.commit()
+
+
+async def suggest(
+    session: AsyncSession, engine: SearchEngine, prefix: str, limit: int
+) -> SuggestResponse:
+    """Completions of `prefix` from the titles, headings and keywords the engine searches."""
+    typed = " ".join(prefix.split())
+    if not typed:
+        return SuggestResponse(query=prefix, suggestions=[])
+    index_ids = (await repository.index_ids_of(session, [engine.id])).get(engine.id, [])
+    rows = await repository.suggestion_rows(
+        session, engine.tenant_id, index_ids=index_ids, prefix=typed, cap=SUGGEST_CAP
+    )
+    ranked = rank_suggestions(rows, typed, limit)
+    return SuggestResponse(
+        query=prefix,
+        suggestions=[
+            Suggestion(text=shown, source=source, documents=documents)
+            for source, shown, documents in ranked
+        ],
+    )
