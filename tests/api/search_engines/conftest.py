@@ -8,8 +8,9 @@ import httpx
 
 from tests.api.documents.conftest import make_collection, queue
 from tests.conftest import TenantUser
+from tests.integration.retrieval.conftest import embedder
 
-__all__ = ["make_collection", "make_index", "queue"]
+__all__ = ["embedder", "make_collection", "make_index", "queue"]
 
 MODEL = "local/all-minilm-l6-v2"
 

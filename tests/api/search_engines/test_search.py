@@ -1,0 +1,309 @@
+"""Searching a real, indexed collection.
+
+One result per document, snippets, facets, pages, suggestions and tenants (documents extracted
+and indexed in-process, committed for real).
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from typing import Any
+
+import httpx
+from sqlalchemy import select, text
+
+from tests.conftest import TenantUser, make_tenant_user
+from tests.integration.retrieval.conftest import Corpus, CountingEmbedder, make_corpus
+from wxo.container import Container
+from wxo.documents.models import Document
+
+TIDES = " ".join(
+    f"Paragraph {i}: the tides rise and fall twice a day because the moon pulls the oceans,"
+    f" and sailors of harbour {i} time their departures by the tides and the currents they"
+    " bring along the coast, far from the lighthouse and the old pier."
+    for i in range(12)
+)
+TEXTS = {
+    "long.txt": TIDES,
+    "unsafe.txt": "Warning: <script>alert('tides')</script> & the tides of \"March\" are here.",
+    "moon.txt": "The moon circles the earth; its gravity makes the tides of every ocean.",
+    "cats.txt": "Cats sleep most of the day. A cat purrs when it is content.",
+    **{f"t{i}.txt": f"Small note {i} about tides near harbour number {i}." for i in range(5)},
+}
+EXTRA: dict[str, dict[str, Any]] = {
+    "long.txt": {"title": "Ocean tides and currents", "tags": ["sea", "science"]},
+    "unsafe.txt": {"tags": ["sea"], "meta": {"year": 2020}},
+    "moon.txt": {"title": "Moon facts", "tags": ["space", "science"], "meta": {"year": 2021}},
+    **{f"t{i}.txt": {"tags": ["sea"], "meta": {"year": 2020 + i % 2}} for i in range(5)},
+}
+TIDE_DOCS = {"long.txt", "unsafe.txt", "moon.txt", *(f"t{i}.txt" for i in range(5))}
+
+
+async def _engine(
+    client: httpx.AsyncClient, tenant: TenantUser, corpus: Corpus, **settings: Any
+) -> str:
+    response = await client.post(
+        "/v1/search-engines",
+        json={
+            "name": f"e-{uuid.uuid4().hex[:8]}",
+            "index_ids": [corpus.index_id],
+            "settings": {"mode": "keyword", **settings},
+        },
+        headers=tenant.headers,
+    )
+    assert response.status_code == 201, response.text
+    return str(response.json()["id"])
+
+
+async def _search(
+    client: httpx.AsyncClient, tenant: TenantUser, engine_id: str, **body: Any
+) -> dict[str, Any]:
+    response = await client.post(
+        f"/v1/search-engines/{engine_id}/search", json=body, headers=tenant.headers
+    )
+    assert response.status_code == 200, response.text
+    result: dict[str, Any] = response.json()
+    return result
+
+
+async def _corpus(
+    live_client: httpx.AsyncClient,
+    tenant: TenantUser,
+    container: Container,
+    embedder: CountingEmbedder,
+) -> Corpus:
+    return await make_corpus(live_client, tenant, container, embedder, TEXTS, extra=EXTRA)
+
+
+async def test_one_result_per_document_with_safe_highlighted_snippets(
+    live_client: httpx.AsyncClient,
+    live_tenant: TenantUser,
+    container: Container,
+    embedder: CountingEmbedder,
+) -> None:
+    corpus = await _corpus(live_client, live_tenant, container, embedder)
+    names = {v: k for k, v in corpus.documents.items()}
+    async with container.sessionmaker() as session:
+        per_doc = dict(
+            (
+                await session.execute(
+                    text(
+                        "SELECT document_id, count(*) FROM chunk WHERE index_id = :i"
+                        " AND text ILIKE '%tides%' GROUP BY document_id"
+                    ),
+                    {"i": uuid.UUID(corpus.index_id)},
+                )
+            ).all()
+        )
+    long_id = uuid.UUID(corpus.documents["long.txt"])
+    assert per_doc[long_id] > 1  # the long document has several matching chunks
+
+    engine_id = await _engine(live_client, live_tenant, corpus, snippet_chars=120)
+    body = await _search(live_client, live_tenant, engine_id, query="tides", page_size=50)
+    found = [names[r["document_id"]] for r in body["results"]]
+    assert sorted(found) == sorted(TIDE_DOCS)  # each once, the cat never
+    assert body["total"] == len(TIDE_DOCS)
+    assert body["total_relation"] == "eq"
+    assert body["has_more"] is False
+    assert [r["rank"] for r in body["results"]] == list(range(1, len(TIDE_DOCS) + 1))
+    scores = [r["score"] for r in body["results"]]
+    assert scores == sorted(scores, reverse=True)
+    long = next(r for r in body["results"] if r["document_id"] == str(long_id))
+    assert long["matching_chunks"] == per_doc[long_id]
+    assert long["title"] == "Ocean tides and currents"
+    for result in body["results"]:
+        assert re.search(r"<mark>tides</mark>", result["snippet"], re.IGNORECASE), result
+        plain = re.sub(r"</?mark>", "", result["snippet"])
+        assert "<" not in plain
+        assert ">" not in plain
+        assert len(plain.replace("&amp;", "&").replace("&quot;", '"').strip("…")) <= 120
+    unsafe = next(r for r in body["results"] if names[r["document_id"]] == "unsafe.txt")
+    assert "&lt;script&gt;" in unsafe["snippet"]
+    assert "<script>" not in unsafe["snippet"]
+    assert "&amp;" in unsafe["snippet"]
+    assert unsafe["title"] == "unsafe.txt"  # no title: the name
+    async with container.sessionmaker() as session:
+        chunk_docs = dict(
+            (
+                await session.execute(
+                    text("SELECT id, document_id FROM chunk WHERE id = ANY(:ids)"),
+                    {"ids": [uuid.UUID(r["chunk_id"]) for r in body["results"]]},
+                )
+            ).all()
+        )
+    for result in body["results"]:  # the chunk shown is the document's own
+        assert str(chunk_docs[uuid.UUID(result["chunk_id"])]) == result["document_id"]
+
+
+async def test_facets_count_the_documents_of_the_result_set(
+    live_client: httpx.AsyncClient,
+    live_tenant: TenantUser,
+    container: Container,
+    embedder: CountingEmbedder,
+) -> None:
+    corpus = await _corpus(live_client, live_tenant, container, embedder)
+    engine_id = await _engine(
+        live_client,
+        live_tenant,
+        corpus,
+        facets=["collection", "tags", "content_type", "meta.year", "meta.missing"],
+    )
+    # A small page: the facets still count the whole result set.
+    body = await _search(live_client, live_tenant, engine_id, query="tides", page_size=2)
+    everything = await _search(live_client, live_tenant, engine_id, query="tides", page_size=50)
+    ids = [uuid.UUID(r["document_id"]) for r in everything["results"]]
+    async with container.sessionmaker() as session:
+        rows = (await session.execute(select(Document).where(Document.id.in_(ids)))).scalars()
+        documents = list(rows)
+    assert len(documents) == body["total"] == len(TIDE_DOCS)
+    tags: dict[str, int] = {}
+    years: dict[str, int] = {}
+    types: dict[str, int] = {}
+    for doc in documents:
+        for tag in doc.tags:
+            tags[tag] = tags.get(tag, 0) + 1
+        if "year" in doc.meta:
+            years[str(doc.meta["year"])] = years.get(str(doc.meta["year"]), 0) + 1
+        types[str(doc.content_type)] = types.get(str(doc.content_type), 0) + 1
+    facets = body["facets"]
+    assert facets["collection"] == {corpus.collection_id: len(TIDE_DOCS)}
+    assert facets["tags"] == tags
+    assert tags == {"sea": 7, "science": 2, "space": 1}
+    assert facets["meta.year"] == years
+    assert facets["content_type"] == types
+    assert facets["meta.missing"] == {}
+    assert list(facets["tags"]) == ["sea", "science", "space"]  # most frequent first
+
+    filtered = await _search(
+        live_client, live_tenant, engine_id, query="tides", filters={"tags": ["science"]}
+    )
+    assert filtered["total"] == 2
+    assert filtered["facets"]["tags"] == {"science": 2, "sea": 1, "space": 1}
+
+
+async def test_pages_do_not_overlap_and_cover_the_result_set(
+    live_client: httpx.AsyncClient,
+    live_tenant: TenantUser,
+    container: Container,
+    embedder: CountingEmbedder,
+) -> None:
+    corpus = await _corpus(live_client, live_tenant, container, embedder)
+    engine_id = await _engine(live_client, live_tenant, corpus)
+    everything = await _search(live_client, live_tenant, engine_id, query="tides", page_size=50)
+    seen: list[str] = []
+    page = 1
+    while True:
+        body = await _search(
+            live_client, live_tenant, engine_id, query="tides", page=page, page_size=3
+        )
+        assert body["page"] == page
+        assert body["total"] == everything["total"]
+        assert len(body["results"]) <= 3
+        seen.extend(r["document_id"] for r in body["results"])
+        if not body["has_more"]:
+            break
+        assert len(body["results"]) == 3
+        page += 1
+    assert page == 3  # 8 documents in pages of 3
+    assert len(seen) == len(set(seen))
+    assert seen == [r["document_id"] for r in everything["results"]]
+    beyond = await _search(
+        live_client, live_tenant, engine_id, query="tides", page=page + 1, page_size=3
+    )
+    assert beyond["results"] == []
+    assert beyond["has_more"] is False
+
+
+async def test_depth_limits_the_result_set(
+    live_client: httpx.AsyncClient,
+    live_tenant: TenantUser,
+    container: Container,
+    embedder: CountingEmbedder,
+) -> None:
+    corpus = await _corpus(live_client, live_tenant, container, embedder)
+    engine_id = await _engine(live_client, live_tenant, corpus, top_k=3)
+    body = await _search(live_client, live_tenant, engine_id, query="tides", page_size=1)
+    assert body["total_relation"] == "gte"
+    assert body["total"] <= 3
+    assert body["has_more"] is True
+    deeper = await _search(live_client, live_tenant, engine_id, query="tides", page=3, page_size=3)
+    assert deeper["total"] > body["total"]  # a deeper page retrieves more chunks
+
+
+async def test_vector_and_hybrid_modes_search_too(
+    live_client: httpx.AsyncClient,
+    live_tenant: TenantUser,
+    container: Container,
+    embedder: CountingEmbedder,
+) -> None:
+    corpus = await _corpus(live_client, live_tenant, container, embedder)
+    for mode in ("vector", "hybrid"):
+        engine_id = await _engine(live_client, live_tenant, corpus, mode=mode)
+        body = await _search(live_client, live_tenant, engine_id, query="purring cats")
+        ids = [r["document_id"] for r in body["results"]]
+        assert ids[0] == corpus.documents["cats.txt"], mode
+        assert len(ids) == len(set(ids))
+
+
+async def test_suggest_completes_titles_and_headings_of_the_tenant_only(
+    live_client: httpx.AsyncClient,
+    live_tenant: TenantUser,
+    container: Container,
+    embedder: CountingEmbedder,
+) -> None:
+    corpus = await make_corpus(
+        live_client,
+        live_tenant,
+        container,
+        embedder,
+        {
+            "ocean.txt": "Tides and currents.",
+            "reef.md": "# Oceanic coral reefs\n\nCorals build reefs in warm water.",
+            "other.txt": "Nothing to see.",
+        },
+        extra={
+            "ocean.txt": {"title": "Ocean Tides and Currents"},
+            "other.txt": {"title": "Mountains"},
+        },
+    )
+    engine_id = await _engine(live_client, live_tenant, corpus)
+    async with container.sessionmaker() as session:
+        other = await make_tenant_user(session, container.settings, "other")
+        await session.commit()
+    theirs = await make_corpus(
+        live_client,
+        other,
+        container,
+        embedder,
+        {"secret.txt": "Hidden."},
+        extra={"secret.txt": {"title": "Ocean secrets of tenant B"}},
+    )
+    their_engine = await _engine(live_client, other, theirs)
+
+    path = f"/v1/search-engines/{engine_id}/suggest"
+    response = await live_client.get(path, params={"q": "ocean t"}, headers=live_tenant.headers)
+    assert response.status_code == 200, response.text
+    assert [s["text"] for s in response.json()["suggestions"]] == ["Ocean Tides and Currents"]
+    assert response.json()["suggestions"][0]["source"] == "title"
+
+    mixed = await live_client.get(path, params={"q": "OCEAN"}, headers=live_tenant.headers)
+    texts = [s["text"] for s in mixed.json()["suggestions"]]
+    assert "Ocean Tides and Currents" in texts
+    assert "Oceanic coral reefs" in texts  # a heading
+    assert all(t.lower().startswith("ocean") for t in texts)
+    assert not any("secret" in t for t in texts)
+    assert len(texts) == len({t.lower() for t in texts})
+
+    limited = await live_client.get(
+        path, params={"q": "ocean", "limit": 1}, headers=live_tenant.headers
+    )
+    assert len(limited.json()["suggestions"]) == 1
+    nothing = await live_client.get(path, params={"q": "zzz"}, headers=live_tenant.headers)
+    assert nothing.json()["suggestions"] == []
+
+    their_path = f"/v1/search-engines/{their_engine}/suggest"
+    theirs_only = await live_client.get(their_path, params={"q": "ocean"}, headers=other.headers)
+    assert [s["text"] for s in theirs_only.json()["suggestions"]] == ["Ocean secrets of tenant B"]
+    crossed = await live_client.get(their_path, params={"q": "ocean"}, headers=live_tenant.headers)
+    assert crossed.status_code == 404
