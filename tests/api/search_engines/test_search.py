@@ -85,7 +85,7 @@ async def test_one_result_per_document_with_safe_highlighted_snippets(
     corpus = await _corpus(live_client, live_tenant, container, embedder)
     names = {v: k for k, v in corpus.documents.items()}
     async with container.sessionmaker() as session:
-        per_doc = dict(
+        per_doc: dict[uuid.UUID, int] = dict(
             (
                 await session.execute(
                     text(
@@ -124,7 +124,7 @@ async def test_one_result_per_document_with_safe_highlighted_snippets(
     assert "&amp;" in unsafe["snippet"]
     assert unsafe["title"] == "unsafe.txt"  # no title: the name
     async with container.sessionmaker() as session:
-        chunk_docs = dict(
+        chunk_docs: dict[uuid.UUID, uuid.UUID] = dict(
             (
                 await session.execute(
                     text("SELECT id, document_id FROM chunk WHERE id = ANY(:ids)"),
