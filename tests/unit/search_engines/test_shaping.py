@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from typing import Any
 
 from wxo.search_engines.repository import MARK_END, MARK_START
 from wxo.search_engines.shaping import (
@@ -43,7 +44,7 @@ def test_best_chunk_per_document_wins_and_order_follows_it() -> None:
 
 
 def test_facets_count_documents_per_value() -> None:
-    rows = [
+    rows: list[dict[str, Any]] = [
         {"collection_id": "c1", "tags": ["x", "y", "x"], "content_type": "text/plain",
          "meta": {"year": 2020, "authors": ["ann", "bob"], "ok": True}},
         {"collection_id": "c1", "tags": ["y"], "content_type": None,
