@@ -244,6 +244,12 @@ async def test_vector_and_hybrid_modes_search_too(
         ids = [r["document_id"] for r in body["results"]]
         assert ids[0] == corpus.documents["cats.txt"], mode
         assert len(ids) == len(set(ids))
+        assert "<mark>Cats</mark>" in body["results"][0]["snippet"]
+        assert "<mark>cat</mark>" in body["results"][0]["snippet"]  # stemmed as the index does
+        # Only stop words: no term to mark, the vector side still finds something.
+        stop = await _search(live_client, live_tenant, engine_id, query="the of and")
+        assert stop["results"]
+        assert all("<mark>" not in r["snippet"] for r in stop["results"])
 
 
 async def test_suggest_completes_titles_and_headings_of_the_tenant_only(
