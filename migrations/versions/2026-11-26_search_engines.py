@@ -1,4 +1,4 @@
-"""Search engines: `search_engine` (tenant-owned) and the indices each one searches
+"""Search engines: `search_engine` (tenant-owned), the indices each one searches, suggestions
 
 Revision ID: b5c0e7d41a20
 Revises: a7d2e4c91b05
@@ -29,6 +29,8 @@ def upgrade() -> None:
             "settings", postgresql.JSONB(astext_type=sa.Text()), server_default="{}", nullable=False
         ),
         sa.Column("created_by", sa.Uuid(), nullable=True),
+        sa.Column("suggestions_source", sa.Text(), nullable=True),
+        sa.Column("suggestions_built_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("id", sa.Uuid(), nullable=False),
         sa.Column(
             "created_at",
@@ -79,10 +81,34 @@ def upgrade() -> None:
     op.create_index(
         "ix_search_engine_index_index_id", "search_engine_index", ["index_id"], unique=False
     )
+    op.create_table(
+        "search_suggestion",
+        sa.Column("engine_id", sa.Uuid(), nullable=False),
+        sa.Column("source", sa.Text(), nullable=False),
+        sa.Column("key", sa.Text(), nullable=False),
+        sa.Column("text", sa.Text(), nullable=False),
+        sa.Column("documents", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["engine_id"],
+            ["search_engine.id"],
+            name=op.f("fk_search_suggestion_engine_id_search_engine"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("engine_id", "source", "key", name="pk_search_suggestion"),
+    )
+    op.create_index(
+        "ix_search_suggestion_engine_id_key",
+        "search_suggestion",
+        ["engine_id", "key"],
+        unique=False,
+        postgresql_ops={"key": "text_pattern_ops"},
+    )
 
 
 def downgrade() -> None:
     """Revert this revision."""
+    op.drop_index("ix_search_suggestion_engine_id_key", table_name="search_suggestion")
+    op.drop_table("search_suggestion")
     op.drop_index("ix_search_engine_index_index_id", table_name="search_engine_index")
     op.drop_table("search_engine_index")
     op.drop_index("ix_search_engine_tenant_id_created_at", table_name="search_engine")

@@ -15,7 +15,7 @@ from sqlalchemy import Select, delete, func, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from wxo.retrieval.models import VectorIndex
-from wxo.search_engines.models import SearchEngine, SearchEngineIndex
+from wxo.search_engines.models import SearchEngine, SearchEngineIndex, SearchSuggestion
 
 # --- engines ----------------------------------------------------------------------------------
 
@@ -187,9 +187,41 @@ async def result_details(
 
 # --- suggest ----------------------------------------------------------------------------------
 
-# Whole-string, case-insensitive prefix matches from the titles and keywords of the ready
-# documents of the indices' collections, and from the heading paths of the indices' chunks.
-_SUGGEST_SQL = """
+_SUGGESTION_SOURCE_SQL = """
+SELECT coalesce(sum(chunk_count), 0) FROM bm25_stat WHERE index_id = ANY(:index_ids)
+"""
+
+
+async def suggestion_source(session: AsyncSession, index_ids: Sequence[uuid.UUID]) -> str:
+    """What an engine's suggestions are built from: its indices and their chunk count."""
+    chunks = (
+        await session.execute(text(_SUGGESTION_SOURCE_SQL), {"index_ids": list(index_ids)})
+    ).scalar_one()
+    return ",".join(sorted(str(i) for i in index_ids)) + f":{int(chunks)}"
+
+
+async def lock_suggestions(
+    session: AsyncSession, engine_id: uuid.UUID, ttl_seconds: int
+) -> tuple[str | None, bool]:
+    """Lock the engine's row: what its suggestions were built from, and whether within the TTL."""
+    row = (
+        await session.execute(
+            text(
+                "SELECT suggestions_source, coalesce(suggestions_built_at"
+                " > now() - make_interval(secs => :ttl), false)"
+                " FROM search_engine WHERE id = :engine_id FOR UPDATE"
+            ),
+            {"engine_id": engine_id, "ttl": ttl_seconds},
+        )
+    ).one()
+    return row[0], bool(row[1])
+
+
+# Titles and keywords of the ready documents of the indices' collections, headings of the
+# indices' chunks; one row per source and key (lower case, spaces collapsed), shown as its most
+# frequent spelling. Texts over 200 characters are left out (no one types them).
+_REBUILD_SQL = """
+INSERT INTO search_suggestion (engine_id, source, key, text, documents)
 WITH cols AS (
     SELECT DISTINCT vic.collection_id FROM vector_index_collection vic
     JOIN vector_index vi ON vi.id = vic.index_id
@@ -201,39 +233,65 @@ docs AS (
     WHERE d.tenant_id = :tenant_id AND d.status = 'ready'
       AND d.collection_id IN (SELECT collection_id FROM cols)
 ),
-hits AS (
-    (SELECT 'title' AS source, title AS text, count(DISTINCT id) AS documents FROM docs
-     WHERE starts_with(lower(title), lower(CAST(:prefix AS text))) GROUP BY title ORDER BY 3 DESC LIMIT :cap)
+texts AS (
+    SELECT 'title' AS source, title AS text, id AS doc FROM docs
     UNION ALL
-    (SELECT 'keyword', k.value ->> 'text', count(DISTINCT docs.id) FROM docs
-     CROSS JOIN LATERAL jsonb_array_elements(
-         CASE WHEN jsonb_typeof(docs.keywords) = 'array' THEN docs.keywords ELSE '[]' END) AS k
-     WHERE starts_with(lower(k.value ->> 'text'), lower(CAST(:prefix AS text)))
-     GROUP BY 2 ORDER BY 3 DESC LIMIT :cap)
+    SELECT 'keyword', k.value ->> 'text', docs.id FROM docs
+    CROSS JOIN LATERAL jsonb_array_elements(
+        CASE WHEN jsonb_typeof(docs.keywords) = 'array' THEN docs.keywords ELSE '[]' END) AS k
     UNION ALL
-    (SELECT 'heading', h.value, count(DISTINCT c.document_id) FROM chunk c
-     CROSS JOIN LATERAL jsonb_array_elements_text(c.heading_path) AS h
-     WHERE c.tenant_id = :tenant_id AND c.index_id = ANY(:index_ids)
-       AND starts_with(lower(h.value), lower(CAST(:prefix AS text)))
-     GROUP BY 2 ORDER BY 3 DESC LIMIT :cap)
+    SELECT 'heading', h.value, c.document_id FROM chunk c
+    CROSS JOIN LATERAL jsonb_array_elements_text(c.heading_path) AS h
+    WHERE c.tenant_id = :tenant_id AND c.index_id = ANY(:index_ids)
+),
+cleaned AS (
+    SELECT source, btrim(regexp_replace(text, '\\s+', ' ', 'g')) AS text, doc FROM texts
+    WHERE text IS NOT NULL AND length(text) <= 200
 )
-SELECT source, text, documents FROM hits WHERE text IS NOT NULL
+SELECT CAST(:engine_id AS uuid), source, lower(text), mode() WITHIN GROUP (ORDER BY text),
+       count(DISTINCT doc)
+FROM cleaned WHERE text <> ''
+GROUP BY source, lower(text)
 """
 
 
-async def suggestion_rows(
+async def rebuild_suggestions(
     session: AsyncSession,
     tenant_id: uuid.UUID,
+    engine_id: uuid.UUID,
     *,
     index_ids: Sequence[uuid.UUID],
-    prefix: str,
-    cap: int,
-) -> list[tuple[str, str, int]]:
-    """`(source, text, documents)` of the texts starting with `prefix` (lower case)."""
-    if not index_ids:
-        return []
-    rows = await session.execute(
-        text(_SUGGEST_SQL),
-        {"tenant_id": tenant_id, "index_ids": list(index_ids), "prefix": prefix, "cap": cap},
+    source: str,
+) -> None:
+    """Replace the engine's suggestions with what its indices hold now."""
+    await session.execute(delete(SearchSuggestion).where(SearchSuggestion.engine_id == engine_id))
+    if index_ids:
+        await session.execute(
+            text(_REBUILD_SQL),
+            {"tenant_id": tenant_id, "engine_id": engine_id, "index_ids": list(index_ids)},
+        )
+    await session.execute(
+        update(SearchEngine)
+        .where(SearchEngine.id == engine_id)
+        .values(suggestions_source=source, suggestions_built_at=func.now())
     )
-    return [(str(s), str(t), int(n)) for s, t, n in rows.all()]
+
+
+async def matching_suggestions(
+    session: AsyncSession, engine_id: uuid.UUID, *, prefix: str, cap: int
+) -> list[tuple[str, str, int]]:
+    """The engine's suggestions starting with `prefix` (any case), from most documents.
+
+    Rows are `(source, text, documents)`, at most `cap` of them.
+    """
+    pattern = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    stmt = (
+        select(SearchSuggestion.source, SearchSuggestion.text, SearchSuggestion.documents)
+        .where(
+            SearchSuggestion.engine_id == engine_id,
+            SearchSuggestion.key.like(func.lower(pattern)),
+        )
+        .order_by(SearchSuggestion.documents.desc(), SearchSuggestion.key)
+        .limit(cap)
+    )
+    return [(str(s), str(t), int(n)) for s, t, n in (await session.execute(stmt)).all()]

@@ -28,8 +28,10 @@ from wxo.search_engines.schemas import (
 )
 from wxo.search_engines.shaping import rank_suggestions
 
-#: Rows each suggestion source may contribute before ranking.
-SUGGEST_CAP = 50
+#: Matching suggestions read (those from most documents) before ranking.
+SUGGEST_CAP = 200
+#: Suggestions are rebuilt at least this often (seconds), even when no chunk changed.
+SUGGEST_TTL_SECONDS = 300
 
 
 async def get_engine(
@@ -149,19 +151,30 @@ async def delete_engine(session: AsyncSession, engine: SearchEngine) -> None:
 async def suggest(
     session: AsyncSession, engine: SearchEngine, prefix: str, limit: int
 ) -> SuggestResponse:
-    """Completions of `prefix` from the titles, headings and keywords the engine searches."""
+    """Completions of `prefix` from the titles, headings and keywords the engine searches.
+
+    They come from the engine's `search_suggestion` rows, rebuilt first (under the engine's row
+    lock, so concurrent requests build once) when the engine's indices or their chunk count
+    changed, or the rows are older than `SUGGEST_TTL_SECONDS` (titles or keywords may change
+    without the chunks changing).
+    """
     typed = " ".join(prefix.split())
     if not typed:
         return SuggestResponse(query=prefix, suggestions=[])
     index_ids = (await repository.index_ids_of(session, [engine.id])).get(engine.id, [])
-    rows = await repository.suggestion_rows(
-        session, engine.tenant_id, index_ids=index_ids, prefix=typed, cap=SUGGEST_CAP
-    )
+    source = await repository.suggestion_source(session, index_ids)
+    built_from, fresh = await repository.lock_suggestions(session, engine.id, SUGGEST_TTL_SECONDS)
+    if built_from != source or not fresh:
+        await repository.rebuild_suggestions(
+            session, engine.tenant_id, engine.id, index_ids=index_ids, source=source
+        )
+    await session.commit()  # releases the lock
+    rows = await repository.matching_suggestions(session, engine.id, prefix=typed, cap=SUGGEST_CAP)
     ranked = rank_suggestions(rows, typed, limit)
     return SuggestResponse(
         query=prefix,
         suggestions=[
-            Suggestion(text=shown, source=source, documents=documents)
-            for source, shown, documents in ranked
+            Suggestion(text=shown, source=origin, documents=documents)
+            for origin, shown, documents in ranked
         ],
     )

@@ -14,7 +14,7 @@ import httpx
 from sqlalchemy import select, text
 
 from tests.conftest import TenantUser, make_tenant_user
-from tests.integration.retrieval.conftest import Corpus, CountingEmbedder, make_corpus
+from tests.integration.retrieval.conftest import Corpus, CountingEmbedder, make_corpus, process
 from wxo.container import Container
 from wxo.documents.models import Document
 
@@ -307,6 +307,22 @@ async def test_suggest_completes_titles_and_headings_of_the_tenant_only(
     assert len(limited.json()["suggestions"]) == 1
     nothing = await live_client.get(path, params={"q": "zzz"}, headers=live_tenant.headers)
     assert nothing.json()["suggestions"] == []
+
+    # A document indexed later is suggested at once (its chunks change what the cache is from).
+    added = await live_client.post(
+        "/v1/documents",
+        json={
+            "name": "waves.txt",
+            "collection_id": corpus.collection_id,
+            "text": "Waves.",
+            "title": "Ocean waves",
+        },
+        headers=live_tenant.headers,
+    )
+    assert added.status_code == 202, added.text
+    await process(container, embedder, added.json()["id"])
+    later = await live_client.get(path, params={"q": "ocean w"}, headers=live_tenant.headers)
+    assert [s["text"] for s in later.json()["suggestions"]] == ["Ocean waves"]
 
     their_path = f"/v1/search-engines/{their_engine}/suggest"
     theirs_only = await live_client.get(their_path, params={"q": "ocean"}, headers=other.headers)
