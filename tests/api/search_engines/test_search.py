@@ -329,3 +329,44 @@ async def test_suggest_completes_titles_and_headings_of_the_tenant_only(
     assert [s["text"] for s in theirs_only.json()["suggestions"]] == ["Ocean secrets of tenant B"]
     crossed = await live_client.get(their_path, params={"q": "ocean"}, headers=live_tenant.headers)
     assert crossed.status_code == 404
+
+
+async def test_an_engine_merges_its_indices(
+    live_client: httpx.AsyncClient,
+    live_tenant: TenantUser,
+    container: Container,
+    embedder: CountingEmbedder,
+) -> None:
+    first = await make_corpus(
+        live_client,
+        live_tenant,
+        container,
+        embedder,
+        {"a1.txt": "Tides rise twice a day.", "a2.txt": "Cats sleep."},
+    )
+    second = await make_corpus(
+        live_client,
+        live_tenant,
+        container,
+        embedder,
+        {"b1.txt": "The tides of the moon, tides of the sea, more tides."},
+    )
+    response = await live_client.post(
+        "/v1/search-engines",
+        json={
+            "name": f"two-{uuid.uuid4().hex[:8]}",
+            "index_ids": [first.index_id, second.index_id],
+            "settings": {"mode": "keyword"},
+        },
+        headers=live_tenant.headers,
+    )
+    assert response.status_code == 201, response.text
+    body = await _search(live_client, live_tenant, response.json()["id"], query="tides")
+    got = {(r["document_id"], r["index_id"]) for r in body["results"]}
+    assert got == {
+        (first.documents["a1.txt"], first.index_id),
+        (second.documents["b1.txt"], second.index_id),
+    }
+    assert body["facets"]["collection"] == {first.collection_id: 1, second.collection_id: 1}
+    scores = [r["score"] for r in body["results"]]
+    assert scores == sorted(scores, reverse=True)
