@@ -31,6 +31,7 @@ def upgrade() -> None:
         sa.Column("created_by", sa.Uuid(), nullable=True),
         sa.Column("suggestions_source", sa.Text(), nullable=True),
         sa.Column("suggestions_built_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("suggestions_queued_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("id", sa.Uuid(), nullable=False),
         sa.Column(
             "created_at",

@@ -10,7 +10,11 @@ from wxo.core.config import DocumentSettings
 from wxo.queue.base import Priority
 from wxo.runtime.embedded import celery_broker_url
 
-TASK_MODULES: list[str] = ["wxo.documents.tasks", "wxo.retrieval.tasks"]
+TASK_MODULES: list[str] = [
+    "wxo.documents.tasks",
+    "wxo.retrieval.tasks",
+    "wxo.search_engines.tasks",
+]
 # Task names, not imports: the queue package does not depend on the domains it carries.
 SWEEP_TASK = "wxo.documents.sweep"
 INDEX_SWEEP_TASK = "wxo.retrieval.sweep"

@@ -1,8 +1,9 @@
 """Search Engine tables: the engine, the indices it searches (in order), and its suggestions.
 
 `search_suggestion` is a cache of the titles, headings and keywords an engine can complete,
-rebuilt by `suggest` when the engine's chunks changed or the cache is older than a few minutes
-(see `wxo.search_engines.service.suggest`): a prefix lookup is then one index range scan.
+built by the first `suggest` and rebuilt by a worker when the engine's chunks changed or the
+cache is older than a few minutes (see `wxo.search_engines.service.suggest`): a prefix lookup
+is then one index range scan.
 """
 
 from __future__ import annotations
@@ -33,9 +34,11 @@ class SearchEngine(UUIDPrimaryKey, Timestamps, Base):
     description: Mapped[str | None] = mapped_column(Text)
     settings: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default="{}")
     created_by: Mapped[uuid.UUID | None]
-    # What `search_suggestion` was built from (index ids and chunk count), and when.
+    # What `search_suggestion` was built from (index ids and chunk count), when, and when a
+    # rebuild was last sent to the workers.
     suggestions_source: Mapped[str | None] = mapped_column(Text)
     suggestions_built_at: Mapped[datetime | None]
+    suggestions_queued_at: Mapped[datetime | None]
 
 
 class SearchEngineIndex(Base):

@@ -200,21 +200,42 @@ async def suggestion_source(session: AsyncSession, index_ids: Sequence[uuid.UUID
     return ",".join(sorted(str(i) for i in index_ids)) + f":{int(chunks)}"
 
 
-async def lock_suggestions(
-    session: AsyncSession, engine_id: uuid.UUID, ttl_seconds: int
-) -> tuple[str | None, bool]:
-    """Lock the engine's row: what its suggestions were built from, and whether within the TTL."""
+async def suggestion_state(
+    session: AsyncSession, engine_id: uuid.UUID, ttl_seconds: int, *, lock: bool = False
+) -> tuple[str | None, bool] | None:
+    """What the engine's suggestions were built from, and whether within the TTL.
+
+    None when there is no such engine; `lock` takes the engine's row lock.
+    """
     row = (
         await session.execute(
             text(
                 "SELECT suggestions_source, coalesce(suggestions_built_at"
                 " > now() - make_interval(secs => :ttl), false)"
-                " FROM search_engine WHERE id = :engine_id FOR UPDATE"
+                " FROM search_engine WHERE id = :engine_id" + (" FOR UPDATE" if lock else "")
             ),
             {"engine_id": engine_id, "ttl": ttl_seconds},
         )
-    ).one()
-    return row[0], bool(row[1])
+    ).one_or_none()
+    return None if row is None else (row[0], bool(row[1]))
+
+
+async def claim_rebuild(session: AsyncSession, engine_id: uuid.UUID, every_seconds: int) -> bool:
+    """Note that a rebuild is being sent, unless one was sent within `every_seconds`."""
+    claimed = await session.execute(
+        update(SearchEngine)
+        .where(
+            SearchEngine.id == engine_id,
+            (SearchEngine.suggestions_queued_at.is_(None))
+            | (
+                SearchEngine.suggestions_queued_at
+                < func.now() - func.make_interval(0, 0, 0, 0, 0, 0, every_seconds)
+            ),
+        )
+        .values(suggestions_queued_at=func.now())
+        .returning(SearchEngine.id)
+    )
+    return claimed.first() is not None
 
 
 # Titles and keywords of the ready documents of the indices' collections, headings of the

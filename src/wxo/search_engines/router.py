@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Depends, Query, Response, status
 
 from wxo.api.deps import CurrentTenant, SessionDep
+from wxo.documents.dependencies import get_queue
 from wxo.llm.dependencies import ProxyDep
+from wxo.queue.base import Queue
 from wxo.search_engines import search as searching
 from wxo.search_engines import service
 from wxo.search_engines.dependencies import OwnedEngine
@@ -22,6 +24,7 @@ from wxo.search_engines.schemas import (
 )
 
 router = APIRouter(tags=["Search Engine"])
+QueueDep = Annotated[Queue, Depends(get_queue)]
 _ENGINE_404: dict[int | str, dict[str, Any]] = {
     404: {"description": "No such search engine in the caller's tenant"}
 }
@@ -123,6 +126,7 @@ async def search(
 )
 async def suggest(
     session: SessionDep,
+    queue: QueueDep,
     engine: OwnedEngine,
     q: Annotated[str, Query(min_length=1, max_length=200, description="What was typed.")],
     limit: Annotated[int, Query(ge=1, le=50)] = 10,
@@ -133,5 +137,9 @@ async def suggest(
     documents of the collections the engine's indices cover (headings: the indices' chunks).
     Spellings differing only in case or spacing are merged. Ranked by the documents they come
     from, weighted by source (title 3, heading 2, keyword 1), then shorter first.
+
+    Answered from a per-engine list of those texts: the first request builds it; after the
+    engine's chunks change, or every 5 minutes, a worker rebuilds it while requests keep being
+    answered from the previous list (so a new document can take a moment to be suggested).
     """
-    return await service.suggest(session, engine, q, limit)
+    return await service.suggest(session, queue, engine, q, limit)

@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from wxo.auth.schemas import TenantPrincipal
+from wxo.queue.base import Priority, Queue
 from wxo.retrieval.exceptions import RerankUnavailableError
 from wxo.search_engines import repository
 from wxo.search_engines.exceptions import (
@@ -32,6 +33,9 @@ from wxo.search_engines.shaping import rank_suggestions
 SUGGEST_CAP = 200
 #: Suggestions are rebuilt at least this often (seconds), even when no chunk changed.
 SUGGEST_TTL_SECONDS = 300
+#: A stale engine's rebuild is sent again after this long (seconds) if it has not run.
+SUGGEST_RESEND_SECONDS = 60
+SUGGEST_TASK = "wxo.search_engines.rebuild_suggestions"
 
 
 async def get_engine(
@@ -148,27 +152,51 @@ async def delete_engine(session: AsyncSession, engine: SearchEngine) -> None:
     await session.commit()
 
 
+async def _rebuild_if_stale(session: AsyncSession, engine: SearchEngine) -> None:
+    """Rebuild the engine's suggestions under its row lock, unless someone just did."""
+    index_ids = (await repository.index_ids_of(session, [engine.id])).get(engine.id, [])
+    source = await repository.suggestion_source(session, index_ids)
+    state = await repository.suggestion_state(session, engine.id, SUGGEST_TTL_SECONDS, lock=True)
+    if state is not None and (state[0] != source or not state[1]):
+        await repository.rebuild_suggestions(
+            session, engine.tenant_id, engine.id, index_ids=index_ids, source=source
+        )
+    await session.commit()  # releases the lock
+
+
+async def refresh_suggestions(session: AsyncSession, engine_id: uuid.UUID) -> bool:
+    """The worker's job: rebuild an engine's suggestions if stale (False: engine gone)."""
+    engine = await session.get(SearchEngine, engine_id)
+    if engine is None:
+        return False
+    await _rebuild_if_stale(session, engine)
+    return True
+
+
 async def suggest(
-    session: AsyncSession, engine: SearchEngine, prefix: str, limit: int
+    session: AsyncSession, queue: Queue, engine: SearchEngine, prefix: str, limit: int
 ) -> SuggestResponse:
     """Completions of `prefix` from the titles, headings and keywords the engine searches.
 
-    They come from the engine's `search_suggestion` rows, rebuilt first (under the engine's row
-    lock, so concurrent requests build once) when the engine's indices or their chunk count
-    changed, or the rows are older than `SUGGEST_TTL_SECONDS` (titles or keywords may change
-    without the chunks changing).
+    They come from the engine's `search_suggestion` rows. The first request builds them (under
+    the engine's row lock, so concurrent requests build once). Later, when the engine's
+    indices or their chunk count changed, or the rows are older than `SUGGEST_TTL_SECONDS`
+    (titles or keywords may change without the chunks changing), the request answers from the
+    rows it has and sends a low-priority rebuild to the workers (at most one a minute).
     """
     typed = " ".join(prefix.split())
     if not typed:
         return SuggestResponse(query=prefix, suggestions=[])
     index_ids = (await repository.index_ids_of(session, [engine.id])).get(engine.id, [])
     source = await repository.suggestion_source(session, index_ids)
-    built_from, fresh = await repository.lock_suggestions(session, engine.id, SUGGEST_TTL_SECONDS)
-    if built_from != source or not fresh:
-        await repository.rebuild_suggestions(
-            session, engine.tenant_id, engine.id, index_ids=index_ids, source=source
-        )
-    await session.commit()  # releases the lock
+    state = await repository.suggestion_state(session, engine.id, SUGGEST_TTL_SECONDS)
+    if state is None or state[0] is None:  # never built
+        await _rebuild_if_stale(session, engine)
+    elif state[0] != source or not state[1]:
+        claimed = await repository.claim_rebuild(session, engine.id, SUGGEST_RESEND_SECONDS)
+        await session.commit()
+        if claimed:
+            queue.enqueue(SUGGEST_TASK, priority=Priority.LOW, engine_id=str(engine.id))
     rows = await repository.matching_suggestions(session, engine.id, prefix=typed, cap=SUGGEST_CAP)
     ranked = rank_suggestions(rows, typed, limit)
     return SuggestResponse(

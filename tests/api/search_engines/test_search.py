@@ -8,15 +8,22 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy import select, text
 
+from tests.api.documents.conftest import RecordingQueue
 from tests.conftest import TenantUser, make_tenant_user
 from tests.integration.retrieval.conftest import Corpus, CountingEmbedder, make_corpus, process
 from wxo.container import Container
+from wxo.documents.dependencies import get_queue
 from wxo.documents.models import Document
+from wxo.main import create_app
+from wxo.queue.base import Priority
+from wxo.search_engines import service
 
 TIDES = " ".join(
     f"Paragraph {i}: the tides rise and fall twice a day because the moon pulls the oceans,"
@@ -38,6 +45,23 @@ EXTRA: dict[str, dict[str, Any]] = {
     **{f"t{i}.txt": {"tags": ["sea"], "meta": {"year": 2020 + i % 2}} for i in range(5)},
 }
 TIDE_DOCS = {"long.txt", "unsafe.txt", "moon.txt", *(f"t{i}.txt" for i in range(5))}
+
+
+@pytest.fixture
+async def recording_client(
+    container: Container,
+) -> AsyncIterator[tuple[httpx.AsyncClient, RecordingQueue]]:
+    """A committing client whose routes send jobs to a recording queue."""
+    application = create_app(container.settings, container)
+    recording = RecordingQueue()
+
+    async def override() -> RecordingQueue:
+        return recording
+
+    application.dependency_overrides[get_queue] = override
+    transport = httpx.ASGITransport(app=application)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+        yield http, recording
 
 
 async def _engine(
@@ -253,11 +277,12 @@ async def test_vector_and_hybrid_modes_search_too(
 
 
 async def test_suggest_completes_titles_and_headings_of_the_tenant_only(
-    live_client: httpx.AsyncClient,
+    recording_client: tuple[httpx.AsyncClient, RecordingQueue],
     live_tenant: TenantUser,
     container: Container,
     embedder: CountingEmbedder,
 ) -> None:
+    live_client, queue = recording_client
     corpus = await make_corpus(
         live_client,
         live_tenant,
@@ -308,7 +333,11 @@ async def test_suggest_completes_titles_and_headings_of_the_tenant_only(
     nothing = await live_client.get(path, params={"q": "zzz"}, headers=live_tenant.headers)
     assert nothing.json()["suggestions"] == []
 
-    # A document indexed later is suggested at once (its chunks change what the cache is from).
+    # The first request built the suggestions itself.
+    assert not [name for name, _ in queue.sent if name == service.SUGGEST_TASK]
+
+    # A document indexed later: the next request still answers from the old list and sends
+    # one rebuild to the workers; once it ran, the new title is suggested.
     added = await live_client.post(
         "/v1/documents",
         json={
@@ -320,9 +349,20 @@ async def test_suggest_completes_titles_and_headings_of_the_tenant_only(
         headers=live_tenant.headers,
     )
     assert added.status_code == 202, added.text
+    queue.sent.clear()
     await process(container, embedder, added.json()["id"])
+    stale = await live_client.get(path, params={"q": "ocean w"}, headers=live_tenant.headers)
+    assert stale.json()["suggestions"] == []
+    again = await live_client.get(path, params={"q": "ocean"}, headers=live_tenant.headers)
+    assert again.status_code == 200
+    assert queue.sent == [(service.SUGGEST_TASK, {"engine_id": engine_id})]  # sent once
+    assert queue.priorities[-1] == Priority.LOW
+    queue.sent.clear()
+    async with container.sessionmaker() as session:
+        assert await service.refresh_suggestions(session, uuid.UUID(engine_id))
     later = await live_client.get(path, params={"q": "ocean w"}, headers=live_tenant.headers)
     assert [s["text"] for s in later.json()["suggestions"]] == ["Ocean waves"]
+    assert queue.sent == []  # fresh again
 
     their_path = f"/v1/search-engines/{their_engine}/suggest"
     theirs_only = await live_client.get(their_path, params={"q": "ocean"}, headers=other.headers)
