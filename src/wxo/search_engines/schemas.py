@@ -206,7 +206,7 @@ class SearchResult(BaseModel):
     """One document in the results: its best-matching chunk."""
 
     rank: int = Field(description="1-based position in the whole result set.")
-    title: str = Field(description="The document's title, or its name.")
+    title: str = Field(description="The document's title, or its name (plain text, not HTML).")
     url: str | None = Field(description="The document's `source_uri` (null when it has none).")
     snippet: str = Field(
         description="HTML: the chunk's text, escaped, at most `snippet_chars` long (plus `…` where"
