@@ -19,7 +19,7 @@ from wxo.llm import service as proxy
 from wxo.retrieval import retrieve as retrieval
 from wxo.retrieval.exceptions import RerankUnavailableError
 from wxo.retrieval.schemas import MAX_TOP_K, RetrieveRequest
-from wxo.search_engines import repository
+from wxo.search_engines import answering, repository
 from wxo.search_engines.models import SearchEngine
 from wxo.search_engines.schemas import (
     EngineSettings,
@@ -161,5 +161,12 @@ async def search_with_answer(
     session: AsyncSession, ctx: proxy.ProxyContext, engine: SearchEngine, request: SearchRequest
 ) -> SearchResponse:
     """`search`, plus the answer when the request or the engine asks for one."""
-    response, _ = await search(session, ctx, engine, request)
+    response, page = await search(session, ctx, engine, request)
+    settings = EngineSettings.model_validate(engine.settings or {}).answer
+    if request.answer if request.answer is not None else settings.enabled:
+        clock = time.perf_counter()
+        response.answer = await answering.conversational_search(
+            session, ctx, request.query, page, settings
+        )
+        response.timings_ms["answer"] = round((time.perf_counter() - clock) * 1000, 2)
     return response

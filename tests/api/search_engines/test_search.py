@@ -410,3 +410,68 @@ async def test_an_engine_merges_its_indices(
     assert body["facets"]["collection"] == {first.collection_id: 1, second.collection_id: 1}
     scores = [r["score"] for r in body["results"]]
     assert scores == sorted(scores, reverse=True)
+
+
+async def test_answer_is_a_conversational_search_item_citing_its_chunks(
+    live_client: httpx.AsyncClient,
+    live_tenant: TenantUser,
+    container: Container,
+    embedder: CountingEmbedder,
+) -> None:
+    corpus = await _corpus(live_client, live_tenant, container, embedder)
+    engine_id = await _engine(live_client, live_tenant, corpus, answer={"length": "concise"})
+    plain = await _search(live_client, live_tenant, engine_id, query="what makes the tides")
+    assert plain["answer"] is None  # not enabled, not asked
+    body = await _search(
+        live_client, live_tenant, engine_id, query="what makes the tides", page_size=3, answer=True
+    )
+    item = body["answer"]
+    assert item["response_type"] == "conversational_search"
+    assert item["response_length_option"] == "concise"
+    assert item["text"]
+    # No chat model is configured in the tests: the answer quotes, and says so.
+    assert item["extractive"] is True
+    assert item["note"]
+    assert set(item["confidence_scores"]) == {
+        "response_confidence",
+        "response_confidence_threshold",
+        "retrieval_confidence",
+        "retrieval_confidence_threshold",
+    }
+    chunk_texts = await _chunk_texts(container, [r["chunk_id"] for r in body["results"]])
+    assert [r["body"] for r in item["search_results"]] == chunk_texts  # the page's chunks
+    assert [r["result_metadata"]["score"] for r in item["search_results"]] == [
+        r["score"] for r in body["results"]
+    ]
+    assert item["citations"]
+    for citation in item["citations"]:
+        idx = citation["search_result_idx"]
+        assert 0 <= idx < len(body["results"])
+        cited = chunk_texts[idx]  # the cited result's chunk, as stored
+        assert citation["text"]
+        assert citation["text"] in cited
+        assert cited[citation["range_start"] : citation["range_end"]] == citation["text"]
+        assert citation["body"] == cited
+        assert citation["title"] == body["results"][idx]["title"]
+        assert citation["text"] in item["text"]  # quoted
+
+    enabled = await _engine(
+        live_client, live_tenant, corpus, answer={"enabled": True, "model_id": "no-such-model"}
+    )
+    answered = await _search(live_client, live_tenant, enabled, query="what makes the tides")
+    assert answered["answer"]["extractive"] is True
+    assert "no-such-model" in answered["answer"]["note"]
+    off = await _search(
+        live_client, live_tenant, enabled, query="what makes the tides", answer=False
+    )
+    assert off["answer"] is None
+
+
+async def _chunk_texts(container: Container, chunk_ids: list[str]) -> list[str]:
+    async with container.sessionmaker() as session:
+        rows = await session.execute(
+            text("SELECT id, text FROM chunk WHERE id = ANY(:ids)"),
+            {"ids": [uuid.UUID(c) for c in chunk_ids]},
+        )
+        by_id = {str(i): str(t) for i, t in rows.all()}
+    return [by_id[c] for c in chunk_ids]
