@@ -29,8 +29,14 @@ _ENGINE_404: dict[int | str, dict[str, Any]] = {
     404: {"description": "No such search engine in the caller's tenant"}
 }
 _WRITE_ERRORS: dict[int | str, dict[str, Any]] = {
-    400: {"description": "`settings.rerank` is true: no cross-encoder is available"},
-    404: {"description": "No such search engine, or an index id is not the tenant's"},
+    400: {
+        "description": "`settings.rerank` is true (no cross-encoder is available), or"
+        " `settings.answer.model_id` is not a chat model"
+    },
+    404: {
+        "description": "No such search engine, an index id is not the tenant's, or"
+        " `settings.answer.model_id` names no model"
+    },
     409: {"description": "The name is taken"},
 }
 
@@ -46,10 +52,10 @@ async def _read(session: SessionDep, engine: Any) -> EngineRead:
     responses=_WRITE_ERRORS,
 )
 async def create_engine(
-    session: SessionDep, principal: CurrentTenant, body: EngineCreate
+    session: SessionDep, proxy: ProxyDep, principal: CurrentTenant, body: EngineCreate
 ) -> EngineRead:
     """Create a search engine over some of the tenant's vector indices."""
-    engine = await service.create_engine(session, principal, body)
+    engine = await service.create_engine(session, proxy, principal, body)
     return await _read(session, engine)
 
 
@@ -75,9 +81,11 @@ async def get_engine(session: SessionDep, engine: OwnedEngine) -> EngineRead:
 
 
 @router.patch("/search-engines/{engine_id}", response_model=EngineRead, responses=_WRITE_ERRORS)
-async def update_engine(session: SessionDep, engine: OwnedEngine, body: EngineUpdate) -> EngineRead:
+async def update_engine(
+    session: SessionDep, proxy: ProxyDep, engine: OwnedEngine, body: EngineUpdate
+) -> EngineRead:
     """Change a search engine: only the keys sent change (`settings` as a whole)."""
-    updated = await service.update_engine(session, engine, body)
+    updated = await service.update_engine(session, proxy, engine, body)
     return await _read(session, updated)
 
 

@@ -10,7 +10,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from wxo.auth.schemas import TenantPrincipal
+from wxo.llm import service as proxy
 from wxo.queue.base import Priority, Queue
+from wxo.rag import answer as rag
 from wxo.retrieval.exceptions import RerankUnavailableError
 from wxo.search_engines import repository
 from wxo.search_engines.exceptions import (
@@ -57,9 +59,13 @@ async def _check_indices(
         raise UnknownIndicesError(missing)
 
 
-def _check_settings(settings: EngineSettings) -> None:
+async def _check_settings(
+    session: AsyncSession, ctx: proxy.ProxyContext, settings: EngineSettings
+) -> None:
     if settings.rerank:
         raise RerankUnavailableError()
+    if settings.answer.model_id is not None:  # must name one of the tenant's chat models
+        await rag.choose_model(session, ctx, settings.answer.model_id)
 
 
 async def read_engines(session: AsyncSession, engines: Sequence[SearchEngine]) -> list[EngineRead]:
@@ -69,16 +75,21 @@ async def read_engines(session: AsyncSession, engines: Sequence[SearchEngine]) -
 
 
 async def create_engine(
-    session: AsyncSession, principal: TenantPrincipal, data: EngineCreate
+    session: AsyncSession,
+    ctx: proxy.ProxyContext,
+    principal: TenantPrincipal,
+    data: EngineCreate,
 ) -> SearchEngine:
     """Create an engine over the tenant's indices.
 
     Raises:
         RerankUnavailableError: `settings.rerank` is true.
+        NotFoundError: `settings.answer.model_id` names no model of the tenant.
+        InvalidInputError: `settings.answer.model_id` is not a chat model.
         UnknownIndicesError: an index id is not the tenant's.
         EngineNameTakenError: the tenant already has an engine of that name.
     """
-    _check_settings(data.settings)
+    await _check_settings(session, ctx, data.settings)
     await _check_indices(session, principal.tenant_id, data.index_ids)
     if await repository.get_engine_by_name(session, principal.tenant_id, data.name):
         raise EngineNameTakenError(data.name)
@@ -112,12 +123,14 @@ async def list_engines(
 
 
 async def update_engine(
-    session: AsyncSession, engine: SearchEngine, data: EngineUpdate
+    session: AsyncSession, ctx: proxy.ProxyContext, engine: SearchEngine, data: EngineUpdate
 ) -> SearchEngine:
     """Change what was sent (`settings` as a whole).
 
     Raises:
         RerankUnavailableError: `settings.rerank` is true.
+        NotFoundError: `settings.answer.model_id` names no model of the tenant.
+        InvalidInputError: `settings.answer.model_id` is not a chat model.
         UnknownIndicesError: an index id is not the tenant's.
         EngineNameTakenError: the new name is taken.
     """
@@ -128,7 +141,7 @@ async def update_engine(
             values[field] = getattr(data, field)
     if "settings" in sent:
         settings = data.settings or EngineSettings()
-        _check_settings(settings)
+        await _check_settings(session, ctx, settings)
         values["settings"] = settings.model_dump(mode="json")
     if data.index_ids is not None:
         await _check_indices(session, engine.tenant_id, data.index_ids)

@@ -284,3 +284,37 @@ async def test_search_of_an_empty_index_is_empty(
     assert body["results"] == []
     assert body["facets"] == {"collection": {}, "tags": {}, "content_type": {}}
     assert body["answer"] is None
+
+
+async def test_answer_model_must_be_a_chat_model_of_the_tenant(
+    client: httpx.AsyncClient, tenant_a: TenantUser, session: AsyncSession
+) -> None:
+    index = await make_index(client, tenant_a)
+    unknown = await _create(
+        client,
+        tenant_a,
+        name="m",
+        index_ids=[index["id"]],
+        settings={"answer": {"model_id": "no-such-model"}},
+    )
+    assert unknown.status_code == 404, unknown.text
+    assert "no-such-model" in unknown.json()["detail"]
+    assert await _engine_count(session, tenant_a) == 0
+    quoted = await _create(
+        client,
+        tenant_a,
+        name="m",
+        index_ids=[index["id"]],
+        settings={"answer": {"enabled": True, "model_id": "local/extractive"}},
+    )
+    assert quoted.status_code == 201, quoted.text
+    assert quoted.json()["settings"]["answer"]["model_id"] == "local/extractive"
+    path = f"/v1/search-engines/{quoted.json()['id']}"
+    refused = await client.patch(
+        path, json={"settings": {"answer": {"model_id": "nope"}}}, headers=tenant_a.headers
+    )
+    assert refused.status_code == 404
+    row = await session.get(SearchEngine, uuid.UUID(quoted.json()["id"]))
+    assert row is not None
+    await session.refresh(row)
+    assert row.settings["answer"]["model_id"] == "local/extractive"

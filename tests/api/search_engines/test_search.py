@@ -455,9 +455,16 @@ async def test_answer_is_a_conversational_search_item_citing_its_chunks(
         assert citation["title"] == body["results"][idx]["title"]
         assert citation["text"] in item["text"]  # quoted
 
-    enabled = await _engine(
-        live_client, live_tenant, corpus, answer={"enabled": True, "model_id": "no-such-model"}
-    )
+    enabled = await _engine(live_client, live_tenant, corpus, answer={"enabled": True})
+    async with container.sessionmaker() as session:  # as if its model was deleted since
+        await session.execute(
+            text(
+                "UPDATE search_engine SET settings = jsonb_set(settings, '{answer,model_id}',"
+                " '\"no-such-model\"') WHERE id = :id"
+            ),
+            {"id": uuid.UUID(enabled)},
+        )
+        await session.commit()
     answered = await _search(live_client, live_tenant, enabled, query="what makes the tides")
     assert answered["answer"]["extractive"] is True
     assert "no-such-model" in answered["answer"]["note"]
