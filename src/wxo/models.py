@@ -4,6 +4,7 @@ from wxo.auth import models as auth_models
 from wxo.core.db import Base
 from wxo.documents import models as document_models
 from wxo.llm import models as llm_models
+from wxo.query_engines import models as query_engine_models
 from wxo.retrieval import models as retrieval_models
 from wxo.search_engines import models as search_engine_models
 from wxo.threads import models as thread_models
@@ -16,6 +17,7 @@ __all__ = [
     "document_models",
     "llm_models",
     "metadata",
+    "query_engine_models",
     "retrieval_models",
     "search_engine_models",
     "thread_models",

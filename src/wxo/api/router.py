@@ -8,6 +8,7 @@ from wxo.extraction_api.router import router as extraction_router
 from wxo.health.router import router as health_router
 from wxo.llm.registry_router import router as llm_registry_router
 from wxo.llm.router import router as llm_router
+from wxo.query_engines.router import router as query_engines_router
 from wxo.retrieval.router import router as retrieval_router
 from wxo.search_engines.router import router as search_engines_router
 from wxo.threads.router import router as threads_router
@@ -24,6 +25,7 @@ def build_api_router() -> APIRouter:
     api.include_router(extraction_router)
     api.include_router(retrieval_router)
     api.include_router(search_engines_router)
+    api.include_router(query_engines_router)
     api.include_router(usage_router)  # before /models/{model_id}
     api.include_router(llm_registry_router)
     api.include_router(llm_router)
