@@ -144,6 +144,7 @@ MARK_START, MARK_END = "\ue000", "\ue001"
 
 _DETAILS_SQL = f"""
 SELECT c.id AS chunk_id, d.collection_id, d.tags, d.content_type, d.meta,
+       dcol.name AS collection_name,
        CASE WHEN c.id = ANY(:page_ids) THEN ts_headline(
            CAST(c.language AS regconfig),
            translate(c.text, :marks, ''),
@@ -153,6 +154,7 @@ SELECT c.id AS chunk_id, d.collection_id, d.tags, d.content_type, d.meta,
            'HighlightAll=true, StartSel="{MARK_START}", StopSel="{MARK_END}"'
        ) END AS marked
 FROM chunk c JOIN document d ON d.id = c.document_id
+JOIN document_collection dcol ON dcol.id = d.collection_id
 WHERE c.tenant_id = :tenant_id AND c.id = ANY(:chunk_ids)
 """
 

@@ -297,6 +297,10 @@ class SearchResponse(BaseModel):
         " collection id, `tags` counts each tag, `meta.<key>` each scalar value (or each item of"
         " a list)."
     )
+    facet_labels: dict[str, dict[str, str]] = Field(
+        default_factory=dict,
+        description="Names for facet values that are ids: `collection` id → collection name.",
+    )
     answer: ConversationalSearch | None = None
     timings_ms: dict[str, float]
 

@@ -136,6 +136,11 @@ async def search(
     facets = count_facets(
         settings.facets, (details[h.best.chunk_id] for h in hits if h.best.chunk_id in details)
     )
+    labels: dict[str, dict[str, str]] = {}
+    if "collection" in facets:
+        labels["collection"] = {
+            str(row["collection_id"]): str(row["collection_name"]) for row in details.values()
+        }
     next_depth = depth_for(settings, request.page + 1, request.page_size)
     has_more = offset + len(page) < len(hits) or (not exhaustive and next_depth > depth)
     results = [
@@ -152,6 +157,7 @@ async def search(
         has_more=has_more,
         results=results,
         facets=facets,
+        facet_labels=labels,
         timings_ms={k: round(v, 2) for k, v in timings.items()},
     )
     return response, page

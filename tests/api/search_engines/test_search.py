@@ -192,6 +192,14 @@ async def test_facets_count_the_documents_of_the_result_set(
         types[str(doc.content_type)] = types.get(str(doc.content_type), 0) + 1
     facets = body["facets"]
     assert facets["collection"] == {corpus.collection_id: len(TIDE_DOCS)}
+    async with container.sessionmaker() as session:
+        name = (
+            await session.execute(
+                text("SELECT name FROM document_collection WHERE id = :id"),
+                {"id": uuid.UUID(corpus.collection_id)},
+            )
+        ).scalar_one()
+    assert body["facet_labels"] == {"collection": {corpus.collection_id: name}}
     assert facets["tags"] == tags
     assert tags == {"sea": 7, "science": 2, "space": 1}
     assert facets["meta.year"] == years
