@@ -289,7 +289,10 @@ class SearchResponse(BaseModel):
         description="`eq`: every matching chunk was retrieved, `total` is exact; `gte`: an index"
         " had more matches than were retrieved, `total` is a lower bound."
     )
-    has_more: bool = Field(description="A next page would not be empty.")
+    has_more: bool = Field(
+        description="A next page may hold results: the result set goes on after this page, or"
+        " an index had more matches than were retrieved (the next page retrieves deeper)."
+    )
     results: list[SearchResult]
     facets: dict[str, dict[str, int]] = Field(
         description="Per configured facet: value → number of documents of the result set (all"
