@@ -212,6 +212,7 @@ async def _expand(
     passages: list[Passage] = []
     roles: list[str] = []
     seen: set[uuid.UUID] = set()
+    hit_passages = {hit.chunk_id: hit for hit, _ in hits}
 
     def add(passage: Passage, role: str) -> None:
         if passage.chunk_id not in seen:
@@ -236,8 +237,8 @@ async def _expand(
             continue
         for chunk_id, _, _, ord_, text in by_doc.get(key, []):
             if lo <= ord_ <= hi:
-                if chunk_id == hit.chunk_id:
-                    add(hit, "hit")
+                if chunk_id in hit_passages:  # retrieved itself: kept as a hit, its own score
+                    add(hit_passages[chunk_id], "hit")
                 else:
                     add(
                         Passage(hit.document_id, chunk_id, hit.title, hit.url, text, hit.score),
