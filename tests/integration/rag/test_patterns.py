@@ -27,10 +27,10 @@ async def _chunks(container: Container, document_id: str) -> list[dict[str, Any]
 
 def _only_in(chunks: list[dict[str, Any]], position: int) -> str:
     """A year (`19xx`) that appears in chunk `position` and no other chunk."""
-    years = set(re.findall(r"\b19\d\d\b", chunks[position]["text"]))
+    years: set[str] = set(re.findall(r"\b19\d\d\b", str(chunks[position]["text"])))
     for other in chunks:
         if other is not chunks[position]:
-            years -= set(re.findall(r"\b19\d\d\b", other["text"]))
+            years -= set(re.findall(r"\b19\d\d\b", str(other["text"])))
     assert years, "each chunk has a year of its own"
     return sorted(years)[0]
 
