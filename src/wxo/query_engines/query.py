@@ -44,7 +44,7 @@ from wxo.threads.models import MessageRole
 from wxo.threads.schemas import MessageCreate
 
 logger = logging.getLogger(__name__)
-CITATIONS_TITLE = "How do we know?"
+CITATIONS_TITLE = "Sources"
 
 
 @dataclass(frozen=True)
@@ -233,7 +233,10 @@ def conversational_search(response: QueryResponse, length: str) -> dict[str, Any
                 "url": s.url,
                 "body": s.text,
                 "title": s.title or "",
-                "result_metadata": {"score": s.score, "document_retrieval_source": "query_engine"},
+                "result_metadata": {
+                    "score": s.score,
+                    "document_retrieval_source": "wxo_query_engine",
+                },
             }
             for s in response.sources
         ],
