@@ -9,6 +9,7 @@ from wxo.retrieval import models as retrieval_models
 from wxo.search_engines import models as search_engine_models
 from wxo.threads import models as thread_models
 from wxo.usage import models as usage_models
+from wxo.websources import models as websource_models
 
 metadata = Base.metadata
 
@@ -22,4 +23,5 @@ __all__ = [
     "search_engine_models",
     "thread_models",
     "usage_models",
+    "websource_models",
 ]

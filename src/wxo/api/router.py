@@ -13,6 +13,7 @@ from wxo.retrieval.router import router as retrieval_router
 from wxo.search_engines.router import router as search_engines_router
 from wxo.threads.router import router as threads_router
 from wxo.usage.router import router as usage_router
+from wxo.websources.router import router as websources_router
 
 
 def build_api_router() -> APIRouter:
@@ -26,6 +27,7 @@ def build_api_router() -> APIRouter:
     api.include_router(retrieval_router)
     api.include_router(search_engines_router)
     api.include_router(query_engines_router)
+    api.include_router(websources_router)
     api.include_router(usage_router)  # before /models/{model_id}
     api.include_router(llm_registry_router)
     api.include_router(llm_router)

@@ -1,0 +1,1 @@
+"""Web sources (collections fed by a crawler) and scheduled refresh of URL documents."""
