@@ -377,6 +377,40 @@ async def attach_fetched_file(
     return await _attach_file(session, io, document, file, detail)
 
 
+async def add_fetched_document(
+    session: AsyncSession,
+    io: DocumentIO,
+    *,
+    tenant_id: uuid.UUID,
+    collection_id: uuid.UUID,
+    fields: dict[str, Any],
+    file: NewFile,
+    source: dict[str, Any],
+) -> Document:
+    """A new document of bytes already fetched from `fields["source_uri"]` (web sources); commit.
+
+    Like `POST /documents` with a `source_uri` followed by its fetch stage, without fetching
+    twice. The duplicate policy does not apply: a crawled page is one document per URL.
+
+    Raises:
+        FileTooLargeError: the file is over the limit.
+    """
+    _check_size(io, len(file.data), file.filename)
+    document = await repository.insert_document(
+        session,
+        tenant_id=tenant_id,
+        values={
+            "meta": {},
+            "tags": [],
+            **fields,
+            "collection_id": collection_id,
+            "status": DocumentStatus.QUEUED,
+            "status_detail": queued_detail(),
+        },
+    )
+    return await attach_fetched_file(session, io, document, file, source)
+
+
 async def _attach_file(
     session: AsyncSession,
     io: DocumentIO,
