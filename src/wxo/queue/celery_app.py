@@ -14,10 +14,12 @@ TASK_MODULES: list[str] = [
     "wxo.documents.tasks",
     "wxo.retrieval.tasks",
     "wxo.search_engines.tasks",
+    "wxo.websources.tasks",
 ]
 # Task names, not imports: the queue package does not depend on the domains it carries.
 SWEEP_TASK = "wxo.documents.sweep"
 INDEX_SWEEP_TASK = "wxo.retrieval.sweep"
+REFRESH_TICK_TASK = "wxo.websources.tick"
 # Kombu's Redis transport keeps one list per priority step and a worker pops them in step order
 # (BRPOP over all of them, lowest step first): a lower number runs first, and a message without
 # a priority goes to step 0, the queue's own list. Low-priority jobs go to the last step.
@@ -41,6 +43,13 @@ def beat_schedule(documents: DocumentSettings) -> dict[str, dict[str, Any]]:
         "indices-sweep": {
             "task": INDEX_SWEEP_TASK,
             "schedule": documents.sweep_interval_seconds,
+            "options": {"expires": documents.sweep_interval_seconds},
+        },
+        # Refresh schedules due (claimed FOR UPDATE SKIP LOCKED) and refresh runs whose worker died.
+        "refresh-tick": {
+            "task": REFRESH_TICK_TASK,
+            "schedule": documents.sweep_interval_seconds,
+            "kwargs": {"stuck_after_seconds": documents.sweep_stuck_after_seconds},
             "options": {"expires": documents.sweep_interval_seconds},
         },
     }
