@@ -274,6 +274,12 @@ async def _to_thread(
     return ids
 
 
+async def _release(session: AsyncSession, plan: Prepared) -> None:
+    """No database connection held while a model writes the answer (reopened if needed)."""
+    if plan.answer_model.generative:
+        await session.close()
+
+
 async def run_query(
     session: AsyncSession,
     ctx: proxy.ProxyContext,
@@ -285,6 +291,7 @@ async def run_query(
     started = time.perf_counter()
     found, llm = await _retrieve(session, ctx, plan, request)
     timings = {**found.timings_ms, "retrieval": (time.perf_counter() - started) * 1000}
+    await _release(session, plan)
     result = await rag.answer(
         session,
         ctx,
@@ -333,6 +340,7 @@ async def stream_query(
                 "skipped_patterns": [s.model_dump() for s in plan.skipped],
             },
         )
+        await _release(session, plan)
         result: rag.Answer | None = None
         async for piece in rag.stream_answer(
             session,

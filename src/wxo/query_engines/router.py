@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
 from fastapi.responses import StreamingResponse
 
 from wxo.api.deps import CurrentTenant, SessionDep
+from wxo.api.disconnect import cancel_on_disconnect
 from wxo.llm.dependencies import ProxyDep
 from wxo.query_engines import query as querying
 from wxo.query_engines import service
@@ -112,6 +113,7 @@ async def delete_engine(session: SessionDep, engine: OwnedEngine) -> Response:
     },
 )
 async def query(
+    request: Request,
     session: SessionDep,
     proxy: ProxyDep,
     principal: CurrentTenant,
@@ -132,7 +134,8 @@ async def query(
 
     `stream: true` sends Server-Sent Events: `retrieval` (sources, queries, patterns), `delta`
     (`{text}` pieces of the answer), `citations`, `done` (the whole JSON body), or `error`
-    (`{error: {code, message}}`) if something fails after the stream started.
+    (`{error: {code, message}}`) if something fails after the stream started. A client that
+    disconnects cancels the work (and the model call).
     """
     plan = await querying.prepare(session, proxy, principal, engine, body)
     if body.stream:
@@ -141,4 +144,6 @@ async def query(
             media_type="text/event-stream",
             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
         )
-    return await querying.run_query(session, proxy, principal, plan, body)
+    return await cancel_on_disconnect(
+        request, querying.run_query(session, proxy, principal, plan, body)
+    )
