@@ -12,6 +12,7 @@ from wxo.documents.schemas import UTCDatetime
 from wxo.query_engines.cron import check_cron
 from wxo.query_engines.models import QueryEngine
 from wxo.retrieval.schemas import Mode, RetrieveFilters
+from wxo.websources.cron import check_cron as schedule_cron
 
 Name = Annotated[str, Field(min_length=1, max_length=256)]
 Pattern = Literal[
@@ -99,7 +100,10 @@ class DataManagement(BaseModel):
     refresh_schedule: str | None = Field(
         default=None,
         max_length=200,
-        description="Cron (5 fields, UTC) for re-fetching URL sources; validated and stored.",
+        description="Cron (5 fields, UTC, or `@daily`-style) for the scheduled refresh of the"
+        " collections of the engine's indices: URL documents re-fetched, web sources"
+        " re-crawled, changed documents re-indexed, vanished ones removed (`wxo.websources`);"
+        " null: no schedule.",
     )
     reindex_on_change: bool = Field(
         default=True, description="Changed documents are re-indexed (always so here)."
@@ -108,7 +112,8 @@ class DataManagement(BaseModel):
     @field_validator("refresh_schedule")
     @classmethod
     def _cron(cls, value: str | None) -> str | None:
-        return None if value is None else check_cron(value)
+        # Ours first (it says which field is wrong), then the scheduler's own (croniter).
+        return None if value is None else schedule_cron(check_cron(value))
 
 
 IndexIds = Annotated[list[uuid.UUID], Field(min_length=1, max_length=20)]

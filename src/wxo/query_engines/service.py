@@ -29,6 +29,7 @@ from wxo.query_engines.schemas import (
     SynthesisConfig,
 )
 from wxo.retrieval.exceptions import RerankUnavailableError
+from wxo.websources import service as websource_service
 
 
 async def get_engine(
@@ -121,8 +122,26 @@ async def create_engine(
     except IntegrityError:
         raise QueryEngineNameTakenError(data.name) from None
     await repository.set_indices(session, engine.id, data.index_ids)
+    await _schedule(session, engine, data.data_management, data.index_ids)
     await session.commit()
     return engine
+
+
+async def _schedule(
+    session: AsyncSession,
+    engine: QueryEngine,
+    managed: DataManagement | None,
+    index_ids: Sequence[uuid.UUID],
+) -> None:
+    """Register (or with no schedule remove) the engine's refresh schedule; no commit."""
+    await websource_service.set_engine_schedule(
+        session,
+        engine.tenant_id,
+        "query_engine",
+        engine.id,
+        managed.refresh_schedule if managed else None,
+        list(index_ids),
+    )
 
 
 async def list_engines(
@@ -173,11 +192,15 @@ async def update_engine(
         raise QueryEngineNameTakenError(data.name or engine.name) from None
     if data.index_ids is not None:
         await repository.set_indices(session, engine.id, data.index_ids)
+    if data.index_ids is not None or "data_management" in sent:
+        index_ids = (await repository.index_ids_of(session, [engine.id])).get(engine.id, [])
+        await _schedule(session, engine, managed, index_ids)
     await session.commit()
     return engine
 
 
 async def delete_engine(session: AsyncSession, engine: QueryEngine) -> None:
-    """Delete an engine (its indices stay)."""
+    """Delete an engine and its refresh schedule (its indices stay)."""
+    await _schedule(session, engine, None, [])
     await repository.delete_engine(session, engine)
     await session.commit()

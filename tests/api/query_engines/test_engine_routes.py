@@ -7,7 +7,7 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tests.api.query_engines.conftest import make_index
@@ -244,3 +244,58 @@ async def test_empty_queries_are_refused(
     )
     assert response.status_code == 422, response.text
     assert "query" in response.text
+
+
+async def _schedule(session: AsyncSession, engine_id: str) -> tuple[str, list[str]] | None:
+    row = (
+        await session.execute(
+            text(
+                "SELECT cron, index_ids FROM refresh_schedule"
+                " WHERE owner_kind = 'query_engine' AND owner_id = :id"
+            ),
+            {"id": uuid.UUID(engine_id)},
+        )
+    ).first()
+    return None if row is None else (str(row[0]), list(row[1]))
+
+
+async def test_refresh_schedule_is_registered_changed_and_removed(
+    client: httpx.AsyncClient, tenant_a: TenantUser, session: AsyncSession
+) -> None:
+    first = await make_index(client, tenant_a, "one")
+    second = await make_index(client, tenant_a, "two")
+    engine = (
+        await _create(
+            client,
+            tenant_a,
+            name="scheduled",
+            index_ids=[first["id"]],
+            data_management={"refresh_schedule": "@daily"},
+        )
+    ).json()
+    assert await _schedule(session, engine["id"]) == ("@daily", [first["id"]])
+    path = f"/v1/query-engines/{engine['id']}"
+    patched = await client.patch(
+        path, json={"index_ids": [second["id"], first["id"]]}, headers=tenant_a.headers
+    )
+    assert patched.status_code == 200
+    assert await _schedule(session, engine["id"]) == ("@daily", [second["id"], first["id"]])
+    patched = await client.patch(
+        path, json={"data_management": {"refresh_schedule": "30 2 * * 1"}}, headers=tenant_a.headers
+    )
+    assert patched.status_code == 200
+    assert await _schedule(session, engine["id"]) == ("30 2 * * 1", [second["id"], first["id"]])
+    patched = await client.patch(
+        path, json={"data_management": {"refresh_schedule": None}}, headers=tenant_a.headers
+    )
+    assert patched.status_code == 200
+    assert await _schedule(session, engine["id"]) is None
+    await client.patch(
+        path, json={"data_management": {"refresh_schedule": "@hourly"}}, headers=tenant_a.headers
+    )
+    assert await _schedule(session, engine["id"]) is not None
+    assert (await client.delete(path, headers=tenant_a.headers)).status_code == 204
+    assert await _schedule(session, engine["id"]) is None
+    # no schedule asked: none registered
+    plain = (await _create(client, tenant_a, name="plain", index_ids=[first["id"]])).json()
+    assert await _schedule(session, plain["id"]) is None

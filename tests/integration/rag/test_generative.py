@@ -42,6 +42,8 @@ async def test_llm_patterns_run_with_a_generative_model(
     assert body["skipped_patterns"] == []
     assert body["queries"][0] == question
     assert len(body["queries"]) >= 2  # HyDE's passage and/or rewrites were retrieved too
+    # sub_question ran: it produced sub-questions, or says why it used the question alone
+    assert body["sub_questions"] or "sub_question" in (body["note"] or "")
     assert body["answer"]
     assert body["usage"]["completion_tokens"] > 0
     assert body["usage"]["total_tokens"] == (
