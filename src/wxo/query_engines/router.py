@@ -52,7 +52,8 @@ async def create_engine(
 ) -> QueryEngineRead:
     """Create a query engine (RAG) over some of the tenant's vector indices.
 
-    `data_management.refresh_schedule` is validated (5-field cron) and stored.
+    `data_management.refresh_schedule` (cron, UTC) schedules refreshes of the collections of
+    the engine's indices (web sources re-crawled, changed documents re-indexed).
     """
     engine = await service.create_engine(session, proxy, principal, body)
     return await _read(session, engine)
