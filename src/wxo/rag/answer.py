@@ -48,6 +48,7 @@ NO_MODEL_NOTE = (
 )
 EXTRACTIVE_NOTE = "Extractive answer: the passages' best-matching sentences, quoted verbatim."
 NO_PASSAGES = "No passage matches the question, so there is nothing to answer from."
+NO_PASSAGES_NOTE = "Nothing was retrieved, so no model was called."
 _MODES = {
     "compact": ResponseMode.COMPACT,
     "refine": ResponseMode.REFINE,
@@ -161,7 +162,7 @@ def extractive_answer(
     sentence is quoted, and the note says so.
     """
     if not passages:
-        return Answer(NO_PASSAGES, [], EXTRACTIVE_MODEL, True, None, note)
+        return Answer(NO_PASSAGES, [], EXTRACTIVE_MODEL, True, None, note or NO_PASSAGES_NOTE)
     spans: list[tuple[int, Span]] = []
     sentences: list[quoting.Sentence] = []
     for index, passage in enumerate(passages):
@@ -219,7 +220,12 @@ async def answer(
     started = time.perf_counter()
     choice = choice or await choose_model(session, ctx, model_id, mode)
     if choice.route is None or not passages:
-        result = extractive_answer(question, passages, length=length, note=choice.note)
+        result = extractive_answer(
+            question,
+            passages,
+            length=length,
+            note=choice.note if passages or not choice.route else NO_PASSAGES_NOTE,
+        )
     else:
         llm = ProxyLLM(ctx, choice.route, max_tokens=max_tokens)
         templates = prompts.templates(length, system_prompt)

@@ -13,6 +13,7 @@ from tests.api.query_engines.conftest import ask, check_citations, chunk_rows, c
 from tests.conftest import TenantUser, make_tenant_user
 from tests.integration.retrieval.conftest import CountingEmbedder
 from wxo.container import Container
+from wxo.rag.answer import NO_PASSAGES
 from wxo.threads.models import Message
 
 
@@ -102,6 +103,17 @@ async def test_filters_and_citations_off(
     assert {s["document_id"] for s in body["sources"]} <= {cats}
     assert body["citations"] == []
     assert "tides" not in body["answer"]
+    nothing = await ask(
+        live_client,
+        live_tenant,
+        engine["id"],
+        query="Why do the tides rise?",
+        filters={"document_ids": [str(uuid.uuid4())]},
+    )
+    assert nothing["sources"] == []
+    assert nothing["citations"] == []
+    assert nothing["answer"] == NO_PASSAGES
+    assert nothing["note"]
 
 
 def _events(raw: str) -> list[tuple[str, Any]]:
