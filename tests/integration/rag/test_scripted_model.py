@@ -1,0 +1,139 @@
+"""Generated answers from a scripted OpenAI-compatible model (a stand-in for a hosted provider).
+
+Deterministic replies let the tests check what the server does with them: `[n]` markers become
+citations of the named source's best sentence, the prompt numbers the sources, the tenant's
+default chat model is used when the engine names none, and provider failures stay clean.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+
+from tests.api.query_engines.conftest import ask, check_citations, corpus, make_engine
+from tests.conftest import TenantUser
+from tests.integration.llm.peers import FakeOpenAI, Reply, completion, register
+from tests.integration.retrieval.conftest import CountingEmbedder
+from wxo.container import Container
+
+ANSWER = (
+    "The moon's gravity makes the tides rise and fall twice a day [1]. Sailors plan around"
+    " the tides [1]."
+)
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeOpenAI]:
+    """A scripted OpenAI-compatible server on the loopback."""
+    server = FakeOpenAI(Reply(json=completion(ANSWER, usage=(50, 20))))
+    await server.start()
+    yield server
+    await server.stop()
+
+
+async def test_markers_become_citations_of_the_named_source(
+    live_client: httpx.AsyncClient,
+    live_tenant: TenantUser,
+    container: Container,
+    embedder: CountingEmbedder,
+    fake: FakeOpenAI,
+) -> None:
+    data = await corpus(live_client, live_tenant, container, embedder)
+    model = await register(
+        live_client, live_tenant, provider="openai-compatible", base_url=fake.base_url, model="f"
+    )
+    engine = await make_engine(
+        live_client,
+        live_tenant,
+        [data.index_id],
+        model_id=model,
+        retrieval={"top_k": 3},
+        synthesis={"system_prompt": "Answer like a harbour master.", "max_tokens": 77},
+    )
+    body = await ask(live_client, live_tenant, engine["id"], query="Why do the tides rise?")
+    assert body["answer"] == ANSWER
+    assert body["extractive"] is False
+    assert body["model_id"] == model
+    assert body["usage"] == {"prompt_tokens": 50, "completion_tokens": 20, "total_tokens": 70}
+    assert body["sources"][0]["document_id"] == data.documents["moon.txt"]
+    assert [c["text"] for c in body["citations"]] == [
+        "That pull makes the tides rise and fall twice a day.",
+        "Sailors time their departures by the tides.",
+    ]
+    assert {c["source_index"] for c in body["citations"]} == {0}
+    async with container.sessionmaker() as session:
+        await check_citations(session, body)
+    sent = fake.seen[-1].json()
+    assert sent["max_tokens"] == 77
+    system = sent["messages"][0]
+    assert system["role"] == "system"
+    assert "Answer like a harbour master." in system["content"]
+    assert "[1]" in system["content"] or "[1]" in sent["messages"][1]["content"]
+    user = sent["messages"][-1]["content"]
+    assert "Why do the tides rise?" in user
+    assert "[1] moon.txt" in user  # sources numbered, with their titles
+    assert "[3]" in user
+
+
+async def test_the_tenants_default_chat_model_answers_when_the_engine_names_none(
+    live_client: httpx.AsyncClient,
+    live_tenant: TenantUser,
+    container: Container,
+    embedder: CountingEmbedder,
+    fake: FakeOpenAI,
+) -> None:
+    data = await corpus(live_client, live_tenant, container, embedder)
+    engine = await make_engine(live_client, live_tenant, [data.index_id])
+    before = await ask(live_client, live_tenant, engine["id"], query="Why do the tides rise?")
+    assert before["extractive"] is True
+    model = f"virtual-model/openai-compatible/d-{uuid.uuid4().hex[:8]}"
+    created = await live_client.post(
+        "/v1/models",
+        json={
+            "name": model,
+            "tags": ["default"],
+            "provider_config": {
+                "provider": "openai-compatible",
+                "custom_host": fake.base_url,
+                "api_key": "x",
+            },
+        },
+        headers=live_tenant.headers,
+    )
+    assert created.status_code == 201, created.text
+    after = await ask(live_client, live_tenant, engine["id"], query="Why do the tides rise?")
+    assert after["extractive"] is False
+    assert after["model_id"] == model
+    assert after["answer"] == ANSWER
+    assert len(fake.seen) == 1
+
+
+async def test_provider_failure_is_a_clean_error_json_and_stream(
+    live_client: httpx.AsyncClient,
+    live_tenant: TenantUser,
+    container: Container,
+    embedder: CountingEmbedder,
+    fake: FakeOpenAI,
+) -> None:
+    fake.script(Reply(status=401, json={"error": {"message": "bad key"}}))
+    data = await corpus(live_client, live_tenant, container, embedder)
+    model = await register(
+        live_client, live_tenant, provider="openai-compatible", base_url=fake.base_url, model="x"
+    )
+    engine = await make_engine(live_client, live_tenant, [data.index_id], model_id=model)
+    path = f"/v1/query-engines/{engine['id']}/query"
+    failed = await live_client.post(path, json={"query": "tides"}, headers=live_tenant.headers)
+    assert 400 <= failed.status_code < 600
+    assert failed.status_code != 500, failed.text
+    assert "detail" in failed.json()
+    streamed = await live_client.post(
+        path, json={"query": "tides", "stream": True}, headers=live_tenant.headers
+    )
+    assert streamed.status_code == 200
+    events = [block.split("\n")[0] for block in streamed.text.strip().split("\n\n")]
+    assert events[0] == "event: retrieval"
+    assert events[-1] == "event: error"
+    assert "done" not in streamed.text.split("event: error")[0].split("event: retrieval")[-1]
