@@ -132,10 +132,12 @@ async def test_stream_sends_retrieval_deltas_citations_done(
 ) -> None:
     data = await corpus(live_client, live_tenant, container, embedder)
     engine = await make_engine(live_client, live_tenant, [data.index_id])
+    thread = await live_client.post("/v1/threads", json={}, headers=live_tenant.headers)
+    thread_id = thread.json()["id"]
     async with live_client.stream(
         "POST",
         f"/v1/query-engines/{engine['id']}/query",
-        json={"query": "Why do the tides rise?", "stream": True},
+        json={"query": "Why do the tides rise?", "stream": True, "thread_id": thread_id},
         headers=live_tenant.headers,
     ) as response:
         assert response.status_code == 200
@@ -154,6 +156,17 @@ async def test_stream_sends_retrieval_deltas_citations_done(
     assert done["extractive"] is True
     async with container.sessionmaker() as session:
         await check_citations(session, done)
+        stored = (
+            (
+                await session.execute(
+                    select(Message.id).where(Message.thread_id == uuid.UUID(thread_id))
+                )
+            )
+            .scalars()
+            .all()
+        )
+    assert sorted(str(i) for i in stored) == sorted(done["thread_message_ids"])
+    assert len(stored) == 2
 
 
 async def test_thread_gets_the_question_and_the_answer(

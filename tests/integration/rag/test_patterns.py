@@ -133,3 +133,36 @@ async def test_recency_boosts_newer_sources(
     scores = {s["document_id"]: s["score"] for s in after["sources"]}
     assert abs(scores[old] - raw[old] * (1 - RECENCY_WEIGHT)) < 0.01 * raw[old]  # 36 years
     assert scores[new] > 0.9 * raw[new]  # weeks old
+
+
+async def test_patterns_combine_without_repeating_a_chunk(
+    live_client: httpx.AsyncClient,
+    live_tenant: TenantUser,
+    container: Container,
+    embedder: CountingEmbedder,
+) -> None:
+    data = await corpus(live_client, live_tenant, container, embedder)
+    chunks = await _chunks(container, data.documents["lighthouse.txt"])
+    years = [_only_in(chunks, p) for p in (0, PARENT_SIZE, PARENT_SIZE + 1)]
+    engine = await make_engine(
+        live_client,
+        live_tenant,
+        [data.index_id],
+        retrieval={
+            "mode": "keyword",
+            "top_k": 3,
+            "patterns": ["recency", "auto_merging", "sentence_window"],
+        },
+    )
+    body = await ask(live_client, live_tenant, engine["id"], query=" ".join(years))
+    ids = [s["chunk_id"] for s in body["sources"]]
+    assert len(ids) == len(set(ids))
+    parent = {c["id"] for c in chunks[PARENT_SIZE : 2 * PARENT_SIZE]}
+    window = {chunks[0]["id"], chunks[1]["id"]}  # the first chunk has no chunk before it
+    assert set(ids) == parent | window
+    roles = {s["chunk_id"]: s["role"] for s in body["sources"]}
+    assert roles[chunks[0]["id"]] == "hit"
+    assert roles[chunks[1]["id"]] == "window"
+    assert roles[chunks[PARENT_SIZE]["id"]] == roles[chunks[PARENT_SIZE + 1]["id"]] == "hit"
+    assert {roles[c] for c in parent} == {"hit", "merged"}
+    assert body["patterns"] == ["recency", "auto_merging", "sentence_window"]
