@@ -53,10 +53,25 @@ async def test_markers_become_citations_of_the_named_source(
         retrieval={"top_k": 3},
         synthesis={"system_prompt": "Answer like a harbour master.", "max_tokens": 77},
     )
-    body = await ask(live_client, live_tenant, engine["id"], query="Why do the tides rise?")
+    thread = await live_client.post("/v1/threads", json={}, headers=live_tenant.headers)
+    thread_id = thread.json()["id"]
+    body = await ask(
+        live_client, live_tenant, engine["id"], query="Why do the tides rise?", thread_id=thread_id
+    )
     assert body["answer"] == ANSWER
     assert body["extractive"] is False
     assert body["model_id"] == model
+    # the session was released while the model answered, and reopened for the thread
+    messages = await live_client.get(
+        f"/v1/threads/{thread_id}/messages", headers=live_tenant.headers
+    )
+    listed = messages.json()
+    listed = listed["data"] if isinstance(listed, dict) else listed
+    assert [m["id"] for m in listed] == body["thread_message_ids"]
+    assistant = listed[1]["content"][0]
+    assert assistant["text"] == ANSWER
+    assert assistant["model_id"] == model
+    assert assistant["extractive"] is False
     assert body["usage"] == {"prompt_tokens": 50, "completion_tokens": 20, "total_tokens": 70}
     assert body["sources"][0]["document_id"] == data.documents["moon.txt"]
     assert [c["text"] for c in body["citations"]] == [
