@@ -41,7 +41,10 @@ class WebSourceWrite(BaseModel):
         default=2, ge=0, le=10, description="Links followed from a seed: 0 = the seeds only."
     )
     max_pages: int = Field(
-        default=100, ge=1, le=10_000, description="Pages fetched per crawl at most."
+        default=100,
+        ge=1,
+        le=10_000,
+        description="Page fetches per crawl at most (failed fetches count; robots.txt and sitemaps do not).",
     )
     max_page_bytes: int = Field(
         default=5 * 1024 * 1024,

@@ -13,6 +13,7 @@ from tests.conftest import TenantUser
 from tests.integration.websources.conftest import io, new_collection, put_source, site_source
 from tests.loopback_site import Site
 from wxo.container import Container
+from wxo.documents import pipeline
 from wxo.documents.models import Document
 from wxo.websources import refresh
 
@@ -118,3 +119,38 @@ async def test_include_and_exclude_patterns_and_other_hosts(
     await _crawl(allowed_client, allowed, recording, live_tenant, collection_id)
     assert await _uris(allowed, collection_id) == {site.url("/"), site.url("/deep/1")}
     assert site.hits["/c"] == 0  # localhost is another host than 127.0.0.1
+
+
+async def test_url_document_gone_is_removed_and_a_site_that_is_down_removes_nothing(
+    allowed_client: httpx.AsyncClient,
+    allowed: Container,
+    recording: RecordingQueue,
+    live_tenant: TenantUser,
+    site: Site,
+) -> None:
+    collection_id = await new_collection(allowed_client, live_tenant)
+    created = await allowed_client.post(
+        "/v1/documents",
+        json={"name": "s", "collection_id": collection_id, "source_uri": site.url("/standalone")},
+        headers=live_tenant.headers,
+    )
+    assert created.status_code == 202
+    fetched = await pipeline.run_fetch(
+        allowed.sessionmaker, io(allowed, recording), uuid.UUID(created.json()["id"])
+    )
+    assert fetched == "fetched"
+    await put_source(
+        allowed_client, live_tenant, collection_id, **site_source(site, sitemap_url=None)
+    )
+    first = await _crawl(allowed_client, allowed, recording, live_tenant, collection_id)
+    assert first["counts"]["unchanged"] == 1  # the URL document, fetched again
+    crawled = await _uris(allowed, collection_id)
+    assert len(crawled) == 7
+
+    # The whole site answers 404 now: the crawl reached nothing, so nothing crawled is removed;
+    # the URL document, fetched on its own and gone (404), is removed.
+    site.pages.clear()
+    second = await _crawl(allowed_client, allowed, recording, live_tenant, collection_id)
+    assert second["counts"]["removed"] == 1
+    assert second["counts"]["fetched"] == 0
+    assert await _uris(allowed, collection_id) == crawled - {site.url("/standalone")}

@@ -13,8 +13,10 @@ from sqlalchemy import select, update
 from tests.conftest import TenantUser
 from tests.integration.websources.conftest import new_collection, put_source
 from wxo.container import Container
+from wxo.core.config import DocumentSettings
+from wxo.queue.celery_app import create_celery
 from wxo.retrieval.models import VectorIndexCollection
-from wxo.websources import service
+from wxo.websources import service, tasks
 from wxo.websources.models import RefreshRun, RefreshSchedule
 
 PAST = datetime(2020, 1, 1, 0, 0, tzinfo=UTC)
@@ -161,3 +163,16 @@ async def test_sweep_fails_runs_whose_worker_died_and_resends_lost_ones(
     assert lost.status == "queued"
     assert fresh.status == "running"
     assert fresh.id not in resend
+
+
+def test_beat_runs_the_refresh_tick_with_the_sweep_interval() -> None:
+    app = create_celery(
+        "redis://127.0.0.1:1/0",
+        DocumentSettings(sweep_interval_seconds=30, sweep_stuck_after_seconds=120),
+    )
+    entry = app.conf.beat_schedule["refresh-tick"]
+    assert entry["task"] == service.TICK_TASK == tasks.tick.name
+    assert entry["schedule"] == 30
+    assert entry["kwargs"] == {"stuck_after_seconds": 120}
+    assert "wxo.websources.tasks" in app.conf.include
+    assert tasks.run_refresh.name == service.REFRESH_TASK
