@@ -295,7 +295,11 @@ class QueryResponse(BaseModel):
     answer: str
     citations: list[CitationRead]
     sources: list[SourceRead]
-    timings_ms: dict[str, float]
+    timings_ms: dict[str, float] = Field(
+        description="Milliseconds: `retrieval` (patterns included, model calls of multi_query /"
+        " hyde / sub_question too), `retrieve_*` (the index searches' own timings, summed over"
+        " indices and queries), `synthesis` (writing the answer) and `total`."
+    )
     usage: UsageRead | None = Field(description="None for extractive answers (no model ran).")
     model_id: str = Field(description="The model that answered (`local/extractive` if quoted).")
     extractive: bool = Field(description="True: quoted from the sources, not generated.")
