@@ -59,7 +59,7 @@ class WebSourceWrite(BaseModel):
         default_factory=list,
         max_length=MAX_PATTERNS,
         description="Regular expressions (Python `re.search` on the full URL): when given, only "
-        "URLs matching one of them are fetched. Seeds are always fetched.",
+        "URLs matching one of them are fetched (seeds and sitemap entries always are).",
     )
     exclude_patterns: list[str] = Field(
         default_factory=list,

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 
 from tests.conftest import TenantUser
 from tests.integration.websources.conftest import new_collection, put_source
@@ -80,6 +80,9 @@ async def test_two_concurrent_ticks_fire_a_due_schedule_once_and_advance_it(
     again = await _tick(allowed)  # not due any more at the same "now"
     assert runs[0].id not in again.run_ids
     assert len(await _runs(allowed, collection_id)) == 1
+    async with allowed.sessionmaker() as session:  # due in real time: keep beat tests clear
+        await session.execute(delete(RefreshSchedule).where(RefreshSchedule.id == schedule.id))
+        await session.commit()
 
 
 async def test_engine_schedule_refreshes_the_collections_of_its_indices(

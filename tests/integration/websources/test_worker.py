@@ -11,12 +11,13 @@ import dataclasses
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from tests.conftest import TenantUser
 from tests.integration.documents.workers import WorkerProcess, wait_for_status
@@ -26,6 +27,7 @@ from wxo.container import Container
 from wxo.core.config import Settings
 from wxo.documents.models import Document
 from wxo.main import create_app
+from wxo.websources.models import RefreshSchedule
 
 
 @pytest.fixture
@@ -170,3 +172,65 @@ async def test_two_refreshes_add_then_update_keep_and_remove(
     assert listed.json()["total"] == 2
     assert [r["id"] for r in listed.json()["data"]] == [second["id"], first["id"]]
     assert listed.json()["data"][0]["counts"]["removed"] == 1
+
+
+@pytest.fixture
+def beat_worker(settings: Settings, tmp_path: Path) -> Iterator[WorkerProcess]:
+    """A worker with embedded Celery beat ticking every second, allowed to fetch from loopback."""
+    process = WorkerProcess(
+        settings,
+        tmp_path / "beat-worker.log",
+        extractor="tests.integration.documents.fake_extractor:extract",
+        beat=True,
+        extra_env={
+            "WXO_DOCUMENTS__FETCH_ALLOW_NETWORKS": '["' + '","'.join(ALLOW) + '"]',
+            "WXO_DOCUMENTS__SWEEP_INTERVAL_SECONDS": "1",
+        },
+    )
+    try:
+        yield process
+    finally:
+        process.stop()
+
+
+async def test_beat_fires_a_due_schedule_and_the_worker_runs_it(
+    beat_worker: WorkerProcess,
+    worker_client: httpx.AsyncClient,
+    allowed: Container,
+    live_tenant: TenantUser,
+    site: Site,
+) -> None:
+    collection_id = await new_collection(worker_client, live_tenant)
+    body = site_source(site, max_depth=0, sitemap_url=None, refresh_schedule="*/5 * * * *")
+    await put_source(worker_client, live_tenant, collection_id, **body)
+    async with allowed.sessionmaker() as session:  # due now rather than at the next 5 minutes
+        await session.execute(
+            update(RefreshSchedule)
+            .where(RefreshSchedule.owner_id == uuid.UUID(collection_id))
+            .values(next_run_at=datetime.now(UTC) - timedelta(seconds=1))
+        )
+        await session.commit()
+
+    deadline = time.monotonic() + 60
+    while True:
+        assert beat_worker.alive, beat_worker.log_path.read_text()[-4000:]
+        listed = await worker_client.get(
+            "/v1/refresh-runs", params={"collection_id": collection_id}, headers=live_tenant.headers
+        )
+        runs = listed.json()["data"]
+        if runs and runs[0]["status"] == "completed":
+            break
+        assert time.monotonic() < deadline, runs
+        await asyncio.sleep(0.3)
+    assert len(runs) == 1
+    assert runs[0]["trigger"] == "schedule"
+    assert runs[0]["counts"]["added"] == 1
+    assert set(await _documents(allowed, collection_id)) == {site.url("/")}
+    async with allowed.sessionmaker() as session:
+        schedule = (
+            await session.execute(
+                select(RefreshSchedule).where(RefreshSchedule.owner_id == uuid.UUID(collection_id))
+            )
+        ).scalar_one()
+    assert schedule.next_run_at > datetime.now(UTC)
+    assert schedule.last_run_at is not None
