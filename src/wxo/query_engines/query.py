@@ -20,7 +20,7 @@ from wxo.auth.schemas import TenantPrincipal
 from wxo.core.errors import AppError, InvalidInputError, NotFoundError
 from wxo.llm import service as proxy
 from wxo.llm.base import Usage
-from wxo.query_engines import repository
+from wxo.query_engines import conversation, repository
 from wxo.query_engines.exceptions import EngineModelError, NoIndicesError
 from wxo.query_engines.models import QueryEngine
 from wxo.query_engines.schemas import (
@@ -31,6 +31,7 @@ from wxo.query_engines.schemas import (
     RetrievalConfig,
     SkippedPattern,
     SourceRead,
+    SubAnswer,
     SynthesisConfig,
     UsageRead,
 )
@@ -40,11 +41,8 @@ from wxo.rag.patterns import GENERATIVE_PATTERNS, Retrieved, retrieve_passages
 from wxo.retrieval.exceptions import RerankUnavailableError
 from wxo.retrieval.models import VectorIndex
 from wxo.threads import service as thread_service
-from wxo.threads.models import MessageRole
-from wxo.threads.schemas import MessageCreate
 
 logger = logging.getLogger(__name__)
-CITATIONS_TITLE = "Sources"
 
 
 @dataclass(frozen=True)
@@ -170,6 +168,7 @@ def _response(
     llm: ProxyLLM | None,
     result: rag.Answer,
     timings: dict[str, float],
+    parts: list[rag.PartAnswer],
 ) -> QueryResponse:
     citations = (
         [
@@ -194,7 +193,9 @@ def _response(
         citations=citations,
         sources=_sources(found),
         timings_ms={k: round(v, 2) for k, v in timings.items()},
-        usage=_usage(llm.usage if llm and llm.calls else None, result.usage),
+        usage=_usage(
+            llm.usage if llm and llm.calls else None, result.usage, *(p.usage for p in parts)
+        ),
         model_id=result.model_id,
         extractive=result.extractive,
         note=" ".join(notes) or None,
@@ -202,76 +203,30 @@ def _response(
         skipped_patterns=plan.skipped,
         queries=found.queries,
         sub_questions=found.sub_questions,
+        sub_answers=[SubAnswer(question=p.question, answer=p.answer) for p in parts],
     )
 
 
-def conversational_search(response: QueryResponse, length: str) -> dict[str, Any]:
-    """The answer as a `conversational_search` content item (threads.md §4).
-
-    `range_start`/`range_end` are offsets into the cited chunk's text, as in the query
-    response; `search_result_idx` is the cited source's position in `search_results`.
-    """
-    return {
-        "response_type": "conversational_search",
-        "text": response.answer,
-        "citations": [
-            {
-                "url": c.url,
-                "body": response.sources[c.source_index].text,
-                "text": c.text,
-                "title": c.title or "",
-                "range_start": c.range_start,
-                "range_end": c.range_end,
-                "search_result_idx": c.source_index,
-                "document_id": str(c.document_id),
-                "chunk_id": str(c.chunk_id),
-            }
-            for c in response.citations
-        ],
-        "search_results": [
-            {
-                "url": s.url,
-                "body": s.text,
-                "title": s.title or "",
-                "result_metadata": {
-                    "score": s.score,
-                    "document_retrieval_source": "wxo_query_engine",
-                },
-            }
-            for s in response.sources
-        ],
-        "citations_title": CITATIONS_TITLE,
-        "response_length_option": length,
-        "confidence_scores": {
-            "response_confidence": None,
-            "response_confidence_threshold": None,
-            "retrieval_confidence": None,
-            "retrieval_confidence_threshold": None,
-        },
-        "model_id": response.model_id,
-        "extractive": response.extractive,
-    }
-
-
-async def _to_thread(
+async def _answer_parts(
     session: AsyncSession,
-    principal: TenantPrincipal,
-    request: QueryRequest,
-    response: QueryResponse,
-    length: str,
-) -> list[str]:
-    thread_id = request.thread_id
-    if thread_id is None:
+    ctx: proxy.ProxyContext,
+    plan: Prepared,
+    found: Retrieved,
+    timings: dict[str, float],
+) -> list[rag.PartAnswer]:
+    """sub_question: each part answered from its passages (by a generative model only)."""
+    if not found.parts or not plan.answer_model.generative:
         return []
-    ids = []
-    for role, content in (
-        (MessageRole.USER, request.query),
-        (MessageRole.ASSISTANT, [conversational_search(response, length)]),
-    ):
-        body = MessageCreate.model_validate({"role": role, "content": content})
-        stored = await thread_service.append_message(session, principal, thread_id, body)
-        ids.append(str(json.loads(stored)["id"]))
-    return ids
+    clock = time.perf_counter()
+    parts = await rag.answer_parts(
+        session,
+        ctx,
+        found.parts,
+        choice=plan.answer_model,
+        max_tokens=plan.synthesis.max_tokens,
+    )
+    timings["sub_answers"] = (time.perf_counter() - clock) * 1000
+    return parts
 
 
 async def _release(session: AsyncSession, plan: Prepared) -> None:
@@ -292,10 +247,11 @@ async def run_query(
     found, llm = await _retrieve(session, ctx, plan, request)
     timings = {**found.timings_ms, "retrieval": (time.perf_counter() - started) * 1000}
     await _release(session, plan)
+    parts = await _answer_parts(session, ctx, plan, found, timings)
     result = await rag.answer(
         session,
         ctx,
-        request.query,
+        rag.with_parts(request.query, parts),
         found.passages,
         model_id=plan.engine.model_id,
         mode=plan.synthesis.mode,
@@ -306,9 +262,9 @@ async def run_query(
     )
     timings.update(result.timings_ms or {})
     timings["total"] = (time.perf_counter() - started) * 1000
-    response = _response(plan, found, llm, result, timings)
+    response = _response(plan, found, llm, result, timings, parts)
     if request.thread_id is not None:
-        response.thread_message_ids = await _to_thread(
+        response.thread_message_ids = await conversation.append_exchange(
             session, principal, request, response, plan.synthesis.length
         )
     return response
@@ -341,11 +297,12 @@ async def stream_query(
             },
         )
         await _release(session, plan)
+        parts = await _answer_parts(session, ctx, plan, found, timings)
         result: rag.Answer | None = None
         async for piece in rag.stream_answer(
             session,
             ctx,
-            request.query,
+            rag.with_parts(request.query, parts),
             found.passages,
             model_id=plan.engine.model_id,
             mode=plan.synthesis.mode,
@@ -363,12 +320,12 @@ async def stream_query(
             raise InvalidInputError("The answer stream ended without an answer")
         timings.update(result.timings_ms or {})
         timings["total"] = (time.perf_counter() - started) * 1000
-        response = _response(plan, found, llm, result, timings)
+        response = _response(plan, found, llm, result, timings, parts)
         yield _event(
             "citations", {"citations": [c.model_dump(mode="json") for c in response.citations]}
         )
         if request.thread_id is not None:
-            response.thread_message_ids = await _to_thread(
+            response.thread_message_ids = await conversation.append_exchange(
                 session, principal, request, response, plan.synthesis.length
             )
         yield _event("done", response.model_dump(mode="json"))

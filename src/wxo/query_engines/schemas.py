@@ -281,6 +281,13 @@ class SkippedPattern(BaseModel):
     reason: str
 
 
+class SubAnswer(BaseModel):
+    """A part of the question (`sub_question`) and the model's answer to it."""
+
+    question: str
+    answer: str
+
+
 class UsageRead(BaseModel):
     """Model tokens spent on this query (every call: rewrites, HyDE, synthesis)."""
 
@@ -308,6 +315,11 @@ class QueryResponse(BaseModel):
     skipped_patterns: list[SkippedPattern]
     queries: list[str] = Field(description="Every query text retrieval was run with.")
     sub_questions: list[str]
+    sub_answers: list[SubAnswer] = Field(
+        default_factory=list,
+        description="`sub_question`: each part answered from its own best passages; the final"
+        " answer is written with these as notes (its citations point into the sources).",
+    )
     thread_message_ids: list[str] = Field(
         default_factory=list, description="With `thread_id`: the user and assistant messages."
     )

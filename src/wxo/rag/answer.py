@@ -34,7 +34,7 @@ from wxo.llm.exceptions import NoDefaultModelError
 from wxo.llm.local import extractive as quoting
 from wxo.llm.routing import Route
 from wxo.rag import prompts
-from wxo.rag.citations import Span, sentence_spans, supports
+from wxo.rag.citations import Span, sentence_spans, strip_markers, supports
 from wxo.rag.llm import ProxyLLM
 
 Mode = Literal["compact", "refine", "tree_summarize", "extractive"]
@@ -325,3 +325,47 @@ def _fit(llm: ProxyLLM, texts: list[str]) -> list[str]:
         kept.append(" ".join(text.split()[: max(budget, 1)]) if words > budget else text)
         budget -= words
     return kept
+
+
+@dataclass(frozen=True)
+class PartAnswer:
+    """A sub-question and its answer (markers removed), with what it cost."""
+
+    question: str
+    answer: str
+    usage: Usage | None
+
+
+async def answer_parts(
+    session: AsyncSession,
+    ctx: proxy.ProxyContext,
+    parts: Sequence[tuple[str, Sequence[Passage]]],
+    *,
+    choice: ChatChoice,
+    max_tokens: int | None = None,
+) -> list[PartAnswer]:
+    """Answer each sub-question from its own passages (concise, `compact`), in order."""
+    answered = []
+    for question, passages in parts:
+        if not passages:
+            continue
+        result = await answer(
+            session,
+            ctx,
+            question,
+            passages,
+            mode="compact",
+            length="concise",
+            max_tokens=max_tokens,
+            choice=choice,
+        )
+        answered.append(PartAnswer(question, strip_markers(result.text), result.usage))
+    return answered
+
+
+def with_parts(question: str, parts: Sequence[PartAnswer]) -> str:
+    """The question followed by its parts' answers, for the final synthesis."""
+    if not parts:
+        return question
+    notes = "\n".join(f"- {p.question} {p.answer}" for p in parts)
+    return f"{question}\n\nAnswers found for parts of the question (cite the sources):\n{notes}"

@@ -15,6 +15,7 @@ from wxo.llm.local.extractive import tokens
 
 _BOUNDARY = re.compile(r"(?<=[.!?])\s+|\n+")
 _MARKER = re.compile(r"\[(\d{1,3})\]")
+_MARKER_BEFORE_END = re.compile(r"\s*\[\d{1,3}\](?=[\s.,;:!?[]|$)")
 #: Without source markers, an answer sentence cites a passage sentence sharing at least this
 #: share of its content words (and at least two of them).
 MIN_OVERLAP = 0.5
@@ -69,7 +70,7 @@ def best_span(claim: str, text: str) -> Span | None:
 
 def strip_markers(sentence: str) -> str:
     """A sentence without its `[n]` source markers."""
-    return " ".join(_MARKER.sub(" ", sentence).split())
+    return " ".join(_MARKER.sub(" ", _MARKER_BEFORE_END.sub("", sentence)).split())
 
 
 def supports(answer: str, passages: Sequence[str]) -> list[Support]:

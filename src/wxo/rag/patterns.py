@@ -6,11 +6,12 @@ Patterns (combinable), in the order they apply:
   question; the original and the rewrites are retrieved and fused by reciprocal rank.
 - `hyde`: LlamaIndex `HyDEQueryTransform` asks the model for a hypothetical answer passage;
   it and the question are both retrieved (a chunk keeps its best score).
-- `sub_question`: LlamaIndex `LLMQuestionGenerator` splits the question into sub-questions;
-  each is retrieved and the results merged (best score). The answer is then written from all
-  their passages in one synthesis, with the sub-questions reported (not answered one by one:
-  that would multiply model calls and the citations would point at intermediate answers).
-  When the model's output is not the expected JSON, the question itself is used and a note says so.
+- `sub_question`: LlamaIndex `LLMQuestionGenerator` splits the question into sub-questions
+  (at most 5); each is retrieved (the results merged with the question's, best score) and
+  answered from its best `PART_PASSAGES` passages (`wxo.rag.answer.answer_parts`); the final
+  answer is written from all the passages with those part answers given as notes, so its
+  citations still point into chunks. When the model's output is not the expected JSON, the
+  question itself is used and a note says so.
 - `recency`: scores are multiplied by `1 - w + w * 2^(-age_days / half_life_days)` with
   `w = 0.5`, `half_life_days = 180`, the age being that of the chunk's source date, else its
   document's source date, else its upload time. So a year-old passage keeps about 60 % of its
@@ -58,6 +59,8 @@ RRF_K = 60
 RECENCY_WEIGHT = 0.5
 RECENCY_HALF_LIFE_DAYS = 180.0
 PARENT_SIZE = 4
+#: Passages each sub-question is answered from.
+PART_PASSAGES = 3
 WINDOW = 1
 _KNOWLEDGE = ToolMetadata(
     name="knowledge_base", description="Documents that can answer questions on any topic."
@@ -72,6 +75,7 @@ class Retrieved:
     roles: list[str]  # per passage: hit | window | merged
     queries: list[str] = field(default_factory=list)
     sub_questions: list[str] = field(default_factory=list)
+    parts: list[tuple[str, list[Passage]]] = field(default_factory=list)  # sub-question, passages
     notes: list[str] = field(default_factory=list)
     timings_ms: dict[str, float] = field(default_factory=dict)
 
@@ -129,8 +133,16 @@ async def _candidates(
         lists.append(await retriever.aretrieve(bundle))
     if llm is not None and "sub_question" in patterns:
         found.sub_questions = await _sub_questions(llm, query, found.notes)
-        bundle = QueryBundle(query, custom_embedding_strs=[query, *found.sub_questions])
-        lists.append(await retriever.aretrieve(bundle))
+        merged: dict[str, NodeWithScore] = {}
+        for text in [query, *found.sub_questions]:
+            nodes = await retriever.aretrieve(text)
+            if text != query:
+                found.parts.append((text, [_passage(n) for n in nodes[:PART_PASSAGES]]))
+            for node in nodes:
+                kept = merged.get(node.node.node_id)
+                if kept is None or (node.score or 0.0) > (kept.score or 0.0):
+                    merged[node.node.node_id] = node
+        lists.append(sorted(merged.values(), key=lambda n: -(n.score or 0.0)))
     if not lists:
         lists.append(await retriever.aretrieve(query))
     return _fuse(lists)

@@ -152,3 +152,55 @@ async def test_provider_failure_is_a_clean_error_json_and_stream(
     assert events[0] == "event: retrieval"
     assert events[-1] == "event: error"
     assert "done" not in streamed.text.split("event: error")[0].split("event: retrieval")[-1]
+
+
+async def test_sub_question_answers_each_part_then_the_whole(
+    live_client: httpx.AsyncClient,
+    live_tenant: TenantUser,
+    container: Container,
+    embedder: CountingEmbedder,
+    fake: FakeOpenAI,
+) -> None:
+    split = (
+        '```json\n{"items": [{"sub_question": "What pulls the oceans?", "tool_name":'
+        ' "knowledge_base"}, {"sub_question": "What does yeast produce?", "tool_name":'
+        ' "knowledge_base"}]}\n```'
+    )
+    final = "The moon pulls the oceans [1]. Yeast produces carbon dioxide [2]."
+    fake.script(
+        Reply(json=completion(split)),
+        Reply(json=completion("The moon pulls the oceans [1].")),
+        Reply(json=completion("Yeast produces carbon dioxide [1].")),
+        Reply(json=completion(final)),
+    )
+    data = await corpus(live_client, live_tenant, container, embedder)
+    model = await register(
+        live_client, live_tenant, provider="openai-compatible", base_url=fake.base_url, model="s"
+    )
+    engine = await make_engine(
+        live_client,
+        live_tenant,
+        [data.index_id],
+        model_id=model,
+        retrieval={"top_k": 3, "patterns": ["sub_question"]},
+    )
+    question = "What pulls the oceans, and what does yeast produce?"
+    body = await ask(live_client, live_tenant, engine["id"], query=question)
+    assert body["sub_questions"] == ["What pulls the oceans?", "What does yeast produce?"]
+    assert body["sub_answers"] == [
+        {"question": "What pulls the oceans?", "answer": "The moon pulls the oceans."},
+        {"question": "What does yeast produce?", "answer": "Yeast produces carbon dioxide."},
+    ]
+    assert body["answer"] == final
+    assert body["queries"][:3] == [question, *body["sub_questions"]]
+    assert len(fake.seen) == 4
+    assert body["usage"]["completion_tokens"] == 4 * 3  # every call counted
+    part = fake.seen[1].json()["messages"][-1]["content"]
+    assert "What pulls the oceans?" in part
+    last = fake.seen[3].json()["messages"][-1]["content"]
+    assert "Answers found for parts of the question" in last
+    assert "- What does yeast produce? Yeast produces carbon dioxide." in last
+    documents = {c["document_id"] for c in body["citations"]}
+    assert data.documents["moon.txt"] in documents or data.documents["bread.txt"] in documents
+    async with container.sessionmaker() as session:
+        await check_citations(session, body)

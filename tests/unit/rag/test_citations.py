@@ -8,7 +8,7 @@ import pytest
 
 from wxo.query_engines.cron import check_cron
 from wxo.rag.answer import Passage, extractive_answer
-from wxo.rag.citations import best_span, sentence_spans, supports
+from wxo.rag.citations import best_span, sentence_spans, strip_markers, supports
 
 MOON = "The moon pulls the oceans.  Tides rise twice a day!\n\nCats sleep."
 SAIL = "Sailors time departures by the tides. Nothing else happens."
@@ -105,3 +105,8 @@ def test_cron_accepts(expression: str, expected: str | None) -> None:
 def test_cron_refuses(expression: str, words: str) -> None:
     with pytest.raises(ValueError, match=words):
         check_cron(expression)
+
+
+def test_strip_markers_keeps_punctuation_tidy() -> None:
+    assert strip_markers("The moon pulls the oceans [1].") == "The moon pulls the oceans."
+    assert strip_markers("A [1][2], b [3] c[4]d.") == "A, b c d."
