@@ -14,8 +14,11 @@ from dataclasses import dataclass
 from wxo.llm.local.extractive import tokens
 
 _BOUNDARY = re.compile(r"(?<=[.!?])\s+|\n+")
-_MARKER = re.compile(r"\[(\d{1,3})\]")
-_MARKER_BEFORE_END = re.compile(r"\s*\[\d{1,3}\](?=[\s.,;:!?[]|$)")
+#: `[1]`, `[1, 2]`, `[Source 1]` (what models write when asked for `[n]`).
+_MARKER = re.compile(r"\[(?:sources?\s*)?(\d{1,3}(?:\s*,\s*\d{1,3})*)\]", re.IGNORECASE)
+_MARKER_BEFORE_END = re.compile(
+    r"\s*\[(?:sources?\s*)?\d{1,3}(?:\s*,\s*\d{1,3})*\](?=[\s.,;:!?[]|$)", re.IGNORECASE
+)
 #: Without source markers, an answer sentence cites a passage sentence sharing at least this
 #: share of its content words (and at least two of them).
 MIN_OVERLAP = 0.5
@@ -94,7 +97,8 @@ def supports(answer: str, passages: Sequence[str]) -> list[Support]:
     marked = False
     for sentence in sentences:
         claim = strip_markers(sentence)
-        for number in _MARKER.findall(sentence):
+        numbers = [n for group in _MARKER.findall(sentence) for n in group.split(",")]
+        for number in numbers:
             index = int(number) - 1
             if 0 <= index < len(passages):
                 marked = True

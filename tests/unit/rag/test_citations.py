@@ -110,3 +110,9 @@ def test_cron_refuses(expression: str, words: str) -> None:
 def test_strip_markers_keeps_punctuation_tidy() -> None:
     assert strip_markers("The moon pulls the oceans [1].") == "The moon pulls the oceans."
     assert strip_markers("A [1][2], b [3] c[4]d.") == "A, b c d."
+
+
+def test_marker_variants_models_write_are_understood() -> None:
+    found = supports("Tides rise daily [Source 1]. Sailors and tides [1, 2].", [MOON, SAIL])
+    assert [(s.passage_index, s.span.start) for s in found] == [(0, 28), (1, 0)]
+    assert strip_markers("Tides rise [source 2, 3].") == "Tides rise."
