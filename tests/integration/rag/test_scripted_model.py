@@ -204,3 +204,30 @@ async def test_sub_question_answers_each_part_then_the_whole(
     assert data.documents["moon.txt"] in documents or data.documents["bread.txt"] in documents
     async with container.sessionmaker() as session:
         await check_citations(session, body)
+
+
+async def test_a_model_deleted_after_saving_is_a_clear_400(
+    live_client: httpx.AsyncClient,
+    live_tenant: TenantUser,
+    container: Container,
+    embedder: CountingEmbedder,
+    fake: FakeOpenAI,
+) -> None:
+    data = await corpus(live_client, live_tenant, container, embedder)
+    model = await register(
+        live_client, live_tenant, provider="openai-compatible", base_url=fake.base_url, model="g"
+    )
+    engine = await make_engine(live_client, live_tenant, [data.index_id], model_id=model)
+    listed = await live_client.get("/v1/models", headers=live_tenant.headers)
+    model_row = next(m for m in listed.json() if m["name"] == model)
+    removed = await live_client.delete(f"/v1/models/{model_row['id']}", headers=live_tenant.headers)
+    assert removed.status_code in (200, 204), removed.text
+    for stream in (False, True):
+        response = await live_client.post(
+            f"/v1/query-engines/{engine['id']}/query",
+            json={"query": "tides", "stream": stream},
+            headers=live_tenant.headers,
+        )
+        assert response.status_code == 400, response.text
+        assert model in response.json()["detail"]
+    assert fake.seen == []
