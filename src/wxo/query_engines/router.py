@@ -134,7 +134,8 @@ async def query(
     `text == chunk.text[range_start:range_end]`, offsets in characters of the chunk's text.
 
     `stream: true` sends Server-Sent Events: `retrieval` (sources, queries, patterns), `delta`
-    (`{text}` pieces of the answer), `citations`, `done` (the whole JSON body), or `error`
+    (`{text}` pieces of the answer: the model's tokens as they come, or the whole extractive
+    answer), `citations`, `done` (the whole JSON body), or `error`
     (`{error: {code, message}}`) if something fails after the stream started. A client that
     disconnects cancels the work (and the model call).
     """

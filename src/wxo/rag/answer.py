@@ -23,7 +23,8 @@ from dataclasses import dataclass
 from typing import Literal
 
 from llama_index.core import get_response_synthesizer
-from llama_index.core.response_synthesizers import ResponseMode
+from llama_index.core.base.response.schema import AsyncStreamingResponse
+from llama_index.core.response_synthesizers import BaseSynthesizer, ResponseMode
 from llama_index.core.schema import NodeWithScore, TextNode
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -228,14 +229,7 @@ async def answer(
         )
     else:
         llm = ProxyLLM(ctx, choice.route, max_tokens=max_tokens)
-        templates = prompts.templates(length, system_prompt)
-        synthesizer = get_response_synthesizer(
-            llm=llm,
-            response_mode=_MODES[mode],
-            text_qa_template=templates["text_qa_template"],
-            refine_template=templates["refine_template"],
-            summary_template=templates["summary_template"],
-        )
+        synthesizer = _synthesizer(llm, mode, length, system_prompt, streaming=False)
         response = await synthesizer.asynthesize(question, _nodes(passages))
         text = str(getattr(response, "response", "") or "").strip()
         result = Answer(
@@ -268,12 +262,12 @@ async def stream_answer(
 ) -> AsyncIterator[str | Answer]:
     """The answer's text in pieces (`str`), then the whole `Answer` with its citations.
 
-    `compact` streams the model's tokens (one call with every passage that fits the model's
-    window); `refine`, `tree_summarize` and extractive answers are computed whole and sent as
-    one piece, since only their last call's output is the answer.
+    Generative modes stream the tokens of their last model call (LlamaIndex's streaming
+    synthesizers: `refine` and `tree_summarize` make their earlier calls first); extractive
+    answers are sent as one piece.
     """
     choice = choice or await choose_model(session, ctx, model_id, mode)
-    if choice.route is None or not passages or mode != "compact":
+    if choice.route is None or not passages:
         whole = await answer(
             session,
             ctx,
@@ -289,18 +283,23 @@ async def stream_answer(
         yield whole.text
         yield whole
         return
+    if mode not in _MODES:
+        raise InvalidInputError(f"Unknown synthesis mode {mode!r}")
     if not question.strip():
         raise InvalidInputError("The question must not be empty")
     started = time.perf_counter()
     llm = ProxyLLM(ctx, choice.route, max_tokens=max_tokens)
-    template = prompts.templates(length, system_prompt)["text_qa_template"]
-    fitted = _fit(llm, [n.node.get_content() for n in _nodes(passages)])
-    messages = template.format_messages(context_str="\n\n".join(fitted), query_str=question)
+    synthesizer = _synthesizer(llm, mode, length, system_prompt, streaming=True)
+    response = await synthesizer.asynthesize(question, _nodes(passages))
     text = ""
-    async for part in await llm.astream_chat(messages):
-        if part.delta:
-            text += part.delta
-            yield part.delta
+    if isinstance(response, AsyncStreamingResponse):
+        async for delta in response.async_response_gen():
+            if delta:
+                text += delta
+                yield delta
+    else:  # nothing to stream (LlamaIndex answered without calling the model)
+        text = str(getattr(response, "response", "") or "")
+        yield text
     text = text.strip()
     elapsed = round((time.perf_counter() - started) * 1000, 2)
     yield Answer(
@@ -314,17 +313,18 @@ async def stream_answer(
     )
 
 
-def _fit(llm: ProxyLLM, texts: list[str]) -> list[str]:
-    """The leading passages whose words fit the model's window (about 0.75 words a token)."""
-    budget = int((llm.context_window - llm.num_output - 300) * 0.75)
-    kept: list[str] = []
-    for text in texts:
-        words = len(text.split())
-        if kept and words > budget:
-            break
-        kept.append(" ".join(text.split()[: max(budget, 1)]) if words > budget else text)
-        budget -= words
-    return kept
+def _synthesizer(
+    llm: ProxyLLM, mode: str, length: Length, system_prompt: str | None, *, streaming: bool
+) -> BaseSynthesizer:
+    templates = prompts.templates(length, system_prompt)
+    return get_response_synthesizer(
+        llm=llm,
+        response_mode=_MODES[mode],
+        text_qa_template=templates["text_qa_template"],
+        refine_template=templates["refine_template"],
+        summary_template=templates["summary_template"],
+        streaming=streaming,
+    )
 
 
 @dataclass(frozen=True)

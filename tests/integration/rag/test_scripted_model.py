@@ -7,6 +7,7 @@ default chat model is used when the engine names none, and provider failures sta
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import AsyncIterator
 
@@ -15,7 +16,7 @@ import pytest
 
 from tests.api.query_engines.conftest import ask, check_citations, corpus, make_engine
 from tests.conftest import TenantUser
-from tests.integration.llm.peers import FakeOpenAI, Reply, completion, register
+from tests.integration.llm.peers import FakeOpenAI, Reply, chunks, completion, register
 from tests.integration.retrieval.conftest import CountingEmbedder
 from wxo.container import Container
 
@@ -231,3 +232,47 @@ async def test_a_model_deleted_after_saving_is_a_clear_400(
         assert response.status_code == 400, response.text
         assert model in response.json()["detail"]
     assert fake.seen == []
+
+
+@pytest.mark.parametrize("mode", ["compact", "refine", "tree_summarize"])
+async def test_every_generative_mode_streams_the_models_tokens(
+    live_client: httpx.AsyncClient,
+    live_tenant: TenantUser,
+    container: Container,
+    embedder: CountingEmbedder,
+    fake: FakeOpenAI,
+    mode: str,
+) -> None:
+    pieces = ["The moon's gravity ", "makes the tides rise ", "and fall twice a day [1]."]
+    fake.script(Reply(events=chunks(pieces)))
+    data = await corpus(live_client, live_tenant, container, embedder)
+    model = await register(
+        live_client, live_tenant, provider="openai-compatible", base_url=fake.base_url, model="t"
+    )
+    engine = await make_engine(
+        live_client,
+        live_tenant,
+        [data.index_id],
+        model_id=model,
+        retrieval={"top_k": 2},
+        synthesis={"mode": mode},
+    )
+    response = await live_client.post(
+        f"/v1/query-engines/{engine['id']}/query",
+        json={"query": "Why do the tides rise?", "stream": True},
+        headers=live_tenant.headers,
+    )
+    assert response.status_code == 200
+    events = []
+    for block in response.text.strip().split("\n\n"):
+        fields = dict(line.split(": ", 1) for line in block.splitlines())
+        events.append((fields["event"], json.loads(fields["data"])))
+    deltas = [d["text"] for n, d in events if n == "delta"]
+    assert deltas == pieces
+    assert [n for n, _ in events] == ["retrieval", "delta", "delta", "delta", "citations", "done"]
+    done = events[-1][1]
+    assert done["answer"] == "".join(pieces)
+    assert done["citations"][0]["text"] == "That pull makes the tides rise and fall twice a day."
+    assert all(seen.json().get("stream") for seen in fake.seen[-1:])
+    async with container.sessionmaker() as session:
+        await check_citations(session, done)
