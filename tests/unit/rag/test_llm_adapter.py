@@ -6,6 +6,7 @@ import asyncio
 from typing import Any, cast
 
 import pytest
+from llama_index.core.base.llms.types import CompletionResponse
 
 from wxo.llm.base import ModelTarget, ProviderConfig
 from wxo.llm.routing import Route
@@ -45,9 +46,9 @@ async def test_sync_calls_from_a_worker_thread_run_on_the_loop() -> None:
 
     async def fake_acomplete(prompt: str, formatted: bool = False, **kwargs: Any) -> Any:
         seen.append(asyncio.get_running_loop())
-        return "done"
+        return CompletionResponse(text="done")
 
     object.__setattr__(llm, "acomplete", fake_acomplete)
     result = await asyncio.to_thread(llm.complete, "hi")
-    assert result == "done"
+    assert result.text == "done"
     assert seen == [asyncio.get_running_loop()]
