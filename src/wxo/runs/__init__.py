@@ -1,0 +1,1 @@
+"""Orchestrate runs: records, events, execution on workers, streams."""
