@@ -123,6 +123,17 @@ class DocumentSettings(BaseModel):
         return min(self.fetch_max_bytes or self.max_file_bytes, self.max_file_bytes)
 
 
+class RunSettings(BaseModel):
+    """Orchestrate runs executed on workers (`wxo.runs`)."""
+
+    # A running run's worker stamps `heartbeat_at` this often; the sweeper (Celery beat, every
+    # `documents.sweep_interval_seconds`) fails runs whose stamp is older than `stale_after_seconds`.
+    heartbeat_seconds: float = Field(default=3.0, gt=0)
+    stale_after_seconds: float = Field(default=30.0, gt=0)
+    # `module:function` returning an `Executor` (tests and plug-ins); empty: the built-in default.
+    executor: str = ""
+
+
 class Settings(BaseSettings):
     """All configuration, read from `WXO_*` environment variables (nested with `__`)."""
 
@@ -139,6 +150,7 @@ class Settings(BaseSettings):
     server: ServerSettings = Field(default_factory=ServerSettings)
     llm: LLMSettings = Field(default_factory=LLMSettings)
     documents: DocumentSettings = Field(default_factory=DocumentSettings)
+    runs: RunSettings = Field(default_factory=RunSettings)
     # Convenience aliases documented in the README: WXO_DATABASE_URL and WXO_REDIS_URL.
     database_url: str | None = None
     redis_url: str | None = None
