@@ -1,0 +1,1 @@
+"""The built-in Orchestrate Assistant: the agent loop that executes runs, and chat completions."""
