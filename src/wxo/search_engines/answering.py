@@ -1,7 +1,8 @@
 """The generated answer of a search, as a `conversational_search` content item (threads.md §4).
 
 The passages are the page's results (each document's best chunk, in rank order); the answer
-comes from `wxo.rag.answer` (generated through the Model Proxy with the engine's
+and its shape come from `wxo.rag.conversational` (shared with knowledge-base search), through
+`wxo.rag.answer` (generated through the Model Proxy with the engine's
 `settings.answer.model_id`, or quoted when no chat model is configured). Mapping:
 
 - `search_results[i]`: the i-th passage: `url` (the document's `source_uri`), `body` (the
@@ -22,17 +23,10 @@ from collections.abc import Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from wxo.core.errors import InvalidInputError, NotFoundError, UpstreamError
 from wxo.llm import service as proxy
 from wxo.rag import answer as rag
-from wxo.search_engines.schemas import (
-    AnswerSettings,
-    ConfidenceScores,
-    ConversationalCitation,
-    ConversationalSearch,
-    ConversationalSearchResult,
-    ResultMetadata,
-)
+from wxo.rag import conversational
+from wxo.search_engines.schemas import AnswerSettings, ConversationalSearch
 from wxo.search_engines.shaping import Hit
 
 CITATIONS_TITLE = "Sources"
@@ -54,25 +48,6 @@ def passages_of(hits: Sequence[Hit]) -> list[rag.Passage]:
     ]
 
 
-async def _answer(
-    session: AsyncSession,
-    ctx: proxy.ProxyContext,
-    question: str,
-    passages: list[rag.Passage],
-    settings: AnswerSettings,
-) -> rag.Answer:
-    try:
-        return await rag.answer(
-            session, ctx, question, passages, model_id=settings.model_id, length=settings.length
-        )
-    except (NotFoundError, InvalidInputError, UpstreamError) as exc:
-        note = (
-            f"The model {settings.model_id or '(default)'} could not answer ({exc}), so this"
-            " answer quotes the passages' best-matching sentences verbatim."
-        )
-        return rag.extractive_answer(question, passages, length=settings.length, note=note)
-
-
 async def conversational_search(
     session: AsyncSession,
     ctx: proxy.ProxyContext,
@@ -80,43 +55,17 @@ async def conversational_search(
     hits: Sequence[Hit],
     settings: AnswerSettings,
 ) -> ConversationalSearch:
-    """Answer `question` from the page's hits, shaped as the content item."""
+    """Answer `question` from the page's hits, shaped as the content item (`wxo.rag`)."""
     passages = passages_of(hits)
-    result = await _answer(session, ctx, question, passages, settings)
-    return ConversationalSearch(
-        text=result.text,
-        citations=[
-            ConversationalCitation(
-                url=c.url,
-                body=passages[c.passage_index].text,
-                text=c.text,
-                title=c.title or "",
-                range_start=c.range_start,
-                range_end=c.range_end,
-                search_result_idx=c.passage_index,
-            )
-            for c in result.citations
-        ],
-        search_results=[
-            ConversationalSearchResult(
-                url=p.url,
-                body=p.text,
-                title=p.title or "",
-                result_metadata=ResultMetadata(
-                    score=p.score, document_retrieval_source=RETRIEVAL_SOURCE
-                ),
-            )
-            for p in passages
-        ],
-        citations_title=CITATIONS_TITLE,
-        response_length_option=settings.length,
-        confidence_scores=ConfidenceScores(
-            response_confidence=None,
-            response_confidence_threshold=None,
-            retrieval_confidence=None,
-            retrieval_confidence_threshold=None,
-        ),
-        model_id=result.model_id,
-        extractive=result.extractive,
-        note=result.note,
+    result = await conversational.answer_or_quote(
+        session, ctx, question, passages, model_id=settings.model_id, length=settings.length
+    )
+    return ConversationalSearch.model_validate(
+        conversational.content_item(
+            result,
+            passages,
+            length=settings.length,
+            retrieval_source=RETRIEVAL_SOURCE,
+            citations_title=CITATIONS_TITLE,
+        )
     )

@@ -1,0 +1,1 @@
+"""Knowledge bases (`/v1/orchestrate/knowledge-bases`) over Document Store collections."""
