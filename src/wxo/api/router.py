@@ -10,6 +10,7 @@ from wxo.llm.registry_router import router as llm_registry_router
 from wxo.llm.router import router as llm_router
 from wxo.query_engines.router import router as query_engines_router
 from wxo.retrieval.router import router as retrieval_router
+from wxo.runs.router import router as runs_router
 from wxo.search_engines.router import router as search_engines_router
 from wxo.threads.router import router as threads_router
 from wxo.usage.router import router as usage_router
@@ -22,6 +23,7 @@ def build_api_router() -> APIRouter:
     api.include_router(health_router)
     api.include_router(auth_router)
     api.include_router(threads_router)
+    api.include_router(runs_router)
     api.include_router(documents_router)
     api.include_router(extraction_router)
     api.include_router(retrieval_router)

@@ -15,11 +15,13 @@ TASK_MODULES: list[str] = [
     "wxo.retrieval.tasks",
     "wxo.search_engines.tasks",
     "wxo.websources.tasks",
+    "wxo.runs.tasks",
 ]
 # Task names, not imports: the queue package does not depend on the domains it carries.
 SWEEP_TASK = "wxo.documents.sweep"
 INDEX_SWEEP_TASK = "wxo.retrieval.sweep"
 REFRESH_TICK_TASK = "wxo.websources.tick"
+RUNS_SWEEP_TASK = "wxo.runs.sweep"
 # Kombu's Redis transport keeps one list per priority step and a worker pops them in step order
 # (BRPOP over all of them, lowest step first): a lower number runs first, and a message without
 # a priority goes to step 0, the queue's own list. Low-priority jobs go to the last step.
@@ -50,6 +52,12 @@ def beat_schedule(documents: DocumentSettings) -> dict[str, dict[str, Any]]:
             "task": REFRESH_TICK_TASK,
             "schedule": documents.sweep_interval_seconds,
             "kwargs": {"stuck_after_seconds": documents.sweep_stuck_after_seconds},
+            "options": {"expires": documents.sweep_interval_seconds},
+        },
+        # Runs whose worker died (stale heartbeat) end `failed`; lost pending runs are re-sent.
+        "runs-sweep": {
+            "task": RUNS_SWEEP_TASK,
+            "schedule": documents.sweep_interval_seconds,
             "options": {"expires": documents.sweep_interval_seconds},
         },
     }

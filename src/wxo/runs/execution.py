@@ -84,3 +84,13 @@ class RunOutput:
 
 
 Executor = Callable[[RunEnv, RunInput, RunSink], Awaitable[RunOutput]]
+
+
+def default_executor() -> Executor:
+    """The executor runs use unless settings name another (`WXO_RUNS__EXECUTOR`).
+
+    The built-in plain executor for now; the Orchestrate agent loop replaces it here.
+    """
+    from wxo.runs.plain import plain_executor
+
+    return plain_executor
