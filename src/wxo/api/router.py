@@ -2,10 +2,12 @@
 
 from fastapi import APIRouter
 
+from wxo.agents.router import router as agents_router
 from wxo.auth.router import router as auth_router
 from wxo.documents.router import router as documents_router
 from wxo.extraction_api.router import router as extraction_router
 from wxo.health.router import router as health_router
+from wxo.knowledge_bases.router import router as knowledge_bases_router
 from wxo.llm.registry_router import router as llm_registry_router
 from wxo.llm.router import router as llm_router
 from wxo.query_engines.router import router as query_engines_router
@@ -30,6 +32,8 @@ def build_api_router() -> APIRouter:
     api.include_router(search_engines_router)
     api.include_router(query_engines_router)
     api.include_router(websources_router)
+    api.include_router(agents_router)
+    api.include_router(knowledge_bases_router)
     api.include_router(usage_router)  # before /models/{model_id}
     api.include_router(llm_registry_router)
     api.include_router(llm_router)
