@@ -32,7 +32,7 @@ async def call_model(
             if chunk.content:
                 if level.stream:
                     lead = "\n\n" if separate and not parts else ""
-                    await state.sink.delta(lead + chunk.content)
+                    await state.delta(lead + chunk.content)
                 parts.append(chunk.content)
             for delta in chunk.tool_calls:
                 call = calls.setdefault(delta.index, {"id": "", "name": "", "arguments": ""})

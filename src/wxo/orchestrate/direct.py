@@ -80,13 +80,13 @@ async def answer(
         for item in state.items[before:]:
             text = str(item.get("text") or "")
             if text and level.stream:
-                await state.sink.delta(("\n\n" if texts else "") + text)
+                await state.delta(("\n\n" if texts else "") + text)
             if text:
                 texts.append(text)
     if not texts:
         texts.append(prompts.NO_KNOWLEDGE)
         if level.stream:
-            await state.sink.delta(prompts.NO_KNOWLEDGE)
+            await state.delta(prompts.NO_KNOWLEDGE)
     return "\n\n".join(texts)
 
 

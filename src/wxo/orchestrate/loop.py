@@ -12,7 +12,9 @@ without tools, to answer from what it has. Collaborator agents run their own loo
 `MAX_DEPTH` (3) deep and never re-entering an agent already in the chain. A failing tool (bad
 arguments, unknown tool, a knowledge base or assistant that errs) becomes an ``Error: ...`` tool
 result the model can react to; a failing model fails the run. `sink.cancelled()` is checked before
-every model call, every tool call and every streamed chunk.
+every model call, every tool call and every streamed chunk; once it is true the loop stops and
+returns what it has (the text streamed so far, the steps, the usage), which the run machinery
+records as a cancelled run (raising instead would race its own cancellation watcher).
 
 Models without tool calling (the built-in `local/...` models, or a provider configured with
 ``"tools": false``) take the direct path (`wxo.orchestrate.direct`).
@@ -34,9 +36,9 @@ from wxo.orchestrate import direct, prompts
 from wxo.orchestrate.backends import AgentLike, Backends, default_backends
 from wxo.orchestrate.calls import FALLBACK_MODEL, as_text, call_model, search
 from wxo.orchestrate.exceptions import ToolFailedError
-from wxo.orchestrate.params import generation_params
-from wxo.orchestrate.state import MAX_DEPTH, MAX_TOOL_ROUNDS, Level, LoopState
+from wxo.orchestrate.state import MAX_DEPTH, MAX_TOOL_ROUNDS, Level, LoopState, RunStoppedError
 from wxo.orchestrate.tools import Tool, args_object, build_tools, parse_arguments
+from wxo.runs import params as run_params
 from wxo.runs.execution import HistoryMessage, RunEnv, RunInput, RunOutput, RunSink
 
 logger = logging.getLogger(__name__)
@@ -63,19 +65,21 @@ async def run_loop(
     Raises:
         NotFoundError: The agent, its model or the custom assistant does not exist.
         UpstreamError: The model failed (after the Model Proxy's retries and fallbacks).
-        asyncio.CancelledError: The run was cancelled.
     """
     state = LoopState(
         env,
         run,
         sink,
         backends,
-        generation_params(run.llm_params),
+        run_params.chat_params(run.llm_params),
         max_rounds=max_rounds,
         max_depth=max_depth,
     )
     if run.assistant_id is not None:
-        return await _answer_with_assistant(state)
+        try:
+            return await _answer_with_assistant(state)
+        except RunStoppedError:
+            return _stopped(state, None)
     async with env.sessions() as session:
         agent = (
             await backends.load_agent(session, run.tenant_id, run.agent_id)
@@ -83,7 +87,10 @@ async def run_loop(
             else None
         )
         level = await prepare_level(session, state, agent, model=_model_override(run))
-    text = await answer(state, level, run.message, run.history)
+    try:
+        text = await answer(state, level, run.message, run.history)
+    except RunStoppedError:
+        return _stopped(state, agent)
     content = direct.content_for(state, level, text)
     return RunOutput(
         content=content,
@@ -93,9 +100,19 @@ async def run_loop(
     )
 
 
+def _stopped(state: LoopState, agent: AgentLike | None) -> RunOutput:
+    """What a cancelled run had produced: the text streamed so far, its steps and usage."""
+    return RunOutput(
+        content=[{"response_type": "text", "text": "".join(state.streamed)}],
+        step_history=state.steps,
+        usage=state.tally.as_dict(),
+        agent_id=str(agent.id) if agent is not None else None,
+    )
+
+
 def _model_override(run: RunInput) -> str | None:
-    value = run.additional_parameters.get("llm_model_id")
-    return value if isinstance(value, str) and value else None
+    """A model the run names (`additional_parameters.llm_model_id`, ...) over the agent's."""
+    return run_params.model_of(run.additional_parameters, run.llm_params)
 
 
 async def resolve_model(session: AsyncSession, state: LoopState, name: str | None) -> Route:
@@ -170,7 +187,7 @@ async def answer(
     if not texts:
         texts.append(prompts.NO_ANSWER)
         if level.stream:
-            await state.sink.delta(prompts.NO_ANSWER)
+            await state.delta(prompts.NO_ANSWER)
     return "\n\n".join(texts)
 
 
@@ -277,5 +294,5 @@ async def _answer_with_assistant(state: LoopState) -> RunOutput:
             state.check()
             if piece:
                 pieces.append(piece)
-                await state.sink.delta(piece)
+                await state.delta(piece)
     return RunOutput(content=[{"response_type": "text", "text": "".join(pieces)}])

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,6 +14,10 @@ from wxo.runs.execution import RunEnv, RunInput, RunSink
 
 MAX_TOOL_ROUNDS = 6
 MAX_DEPTH = 3
+
+
+class RunStoppedError(Exception):
+    """The run was cancelled: unwinds the loop to `run_loop`, which returns what it has."""
 
 
 @dataclass
@@ -31,16 +34,26 @@ class LoopState:
     tally: UsageTally = field(default_factory=UsageTally)
     steps: list[dict[str, Any]] = field(default_factory=list)
     items: list[dict[str, Any]] = field(default_factory=list)  # conversational_search items
+    streamed: list[str] = field(default_factory=list)  # every delta sent
 
     async def step(self, details: list[dict[str, Any]]) -> None:
         """Report a step and keep it for `step_history`."""
         self.steps.append({"role": "assistant", "step_details": details})
         await self.sink.step(details)
 
+    async def delta(self, text: str) -> None:
+        """Stream a piece of the answer."""
+        self.streamed.append(text)
+        await self.sink.delta(text)
+
     def check(self) -> None:
-        """Stop if the run was cancelled."""
+        """Stop if the run was cancelled.
+
+        Raises:
+            RunStoppedError: `sink.cancelled()` is true.
+        """
         if self.sink.cancelled():
-            raise asyncio.CancelledError
+            raise RunStoppedError
 
 
 @dataclass(frozen=True)

@@ -89,8 +89,8 @@ Executor = Callable[[RunEnv, RunInput, RunSink], Awaitable[RunOutput]]
 def default_executor() -> Executor:
     """The executor runs use unless settings name another (`WXO_RUNS__EXECUTOR`).
 
-    The built-in plain executor for now; the Orchestrate agent loop replaces it here.
+    The Orchestrate agent loop (`wxo.orchestrate.loop.execute`).
     """
-    from wxo.runs.plain import plain_executor
+    from wxo.orchestrate.loop import execute
 
-    return plain_executor
+    return execute
