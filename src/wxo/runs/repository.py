@@ -16,8 +16,12 @@ _OPEN = (RunStatus.PENDING.value, RunStatus.RUNNING.value)
 
 
 async def insert_run(session: AsyncSession, *, values: dict[str, Any]) -> Run:
-    """Add a run (status `pending`) and flush it."""
-    run = Run(**values)
+    """Add a run (status `pending`) and flush it.
+
+    `created_at` is the clock's time, not the transaction's: runs created in one transaction
+    still list in creation order.
+    """
+    run = Run(**{"created_at": func.clock_timestamp(), **values})
     session.add(run)
     await session.flush()
     await session.refresh(run)
