@@ -3,8 +3,11 @@
 from fastapi import APIRouter
 
 from wxo.agents.router import router as agents_router
+from wxo.assistants.router import router as custom_assistants_router
+from wxo.assistants.watsonx_router import router as watsonx_assistants_router
 from wxo.auth.router import router as auth_router
 from wxo.documents.router import router as documents_router
+from wxo.external_agents.router import router as external_agents_router
 from wxo.extraction_api.router import router as extraction_router
 from wxo.health.router import router as health_router
 from wxo.knowledge_bases.router import router as knowledge_bases_router
@@ -32,6 +35,9 @@ def build_api_router() -> APIRouter:
     api.include_router(search_engines_router)
     api.include_router(query_engines_router)
     api.include_router(websources_router)
+    api.include_router(custom_assistants_router)
+    api.include_router(watsonx_assistants_router)
+    api.include_router(external_agents_router)
     api.include_router(agents_router)
     api.include_router(knowledge_bases_router)
     api.include_router(usage_router)  # before /models/{model_id}

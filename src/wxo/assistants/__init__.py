@@ -1,0 +1,1 @@
+"""Custom assistants and watsonx Assistant instances (service "Custom Assistants")."""

@@ -1,0 +1,80 @@
+"""Custom assistant and watsonx Assistant queries (never commit: the services do)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from typing import Any, TypeVar
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from wxo.assistants.models import CustomAssistant, WatsonxAssistant
+
+Row = TypeVar("Row", CustomAssistant, WatsonxAssistant)
+
+
+async def insert(
+    session: AsyncSession, model: type[Row], tenant_id: uuid.UUID, values: dict[str, Any]
+) -> Row:
+    """Add a row (flushes: a duplicate name raises IntegrityError here)."""
+    row = model(tenant_id=tenant_id, **values)
+    session.add(row)
+    await session.flush()
+    await session.refresh(row)
+    return row
+
+
+async def get(
+    session: AsyncSession, model: type[Row], tenant_id: uuid.UUID, row_id: uuid.UUID
+) -> Row | None:
+    """The tenant's row with this id."""
+    return await session.scalar(
+        select(model).where(model.tenant_id == tenant_id, model.id == row_id)
+    )
+
+
+async def list_custom(session: AsyncSession, tenant_id: uuid.UUID) -> Sequence[CustomAssistant]:
+    """The tenant's custom assistants, oldest first."""
+    rows = await session.scalars(
+        select(CustomAssistant)
+        .where(CustomAssistant.tenant_id == tenant_id)
+        .order_by(CustomAssistant.created_at, CustomAssistant.id)
+    )
+    return rows.all()
+
+
+async def list_watsonx(
+    session: AsyncSession,
+    tenant_id: uuid.UUID,
+    *,
+    include_hidden: bool,
+    ids: Sequence[uuid.UUID] | None = None,
+    names: Sequence[str] | None = None,
+) -> Sequence[WatsonxAssistant]:
+    """The tenant's watsonx Assistant instances, oldest first, filtered."""
+    query = select(WatsonxAssistant).where(WatsonxAssistant.tenant_id == tenant_id)
+    if not include_hidden:
+        query = query.where(WatsonxAssistant.hidden.is_(False))
+    if ids:
+        query = query.where(WatsonxAssistant.id.in_(ids))
+    if names:
+        query = query.where(WatsonxAssistant.name.in_(names))
+    rows = await session.scalars(query.order_by(WatsonxAssistant.created_at, WatsonxAssistant.id))
+    return rows.all()
+
+
+async def update_row(session: AsyncSession, row: Row, changes: dict[str, Any]) -> Row:
+    """Apply `changes` (a duplicate name raises IntegrityError here)."""
+    model = type(row)
+    await session.execute(
+        update(model).where(model.id == row.id).values(**changes, updated_at=func.now())
+    )
+    await session.refresh(row)
+    return row
+
+
+async def delete_row(session: AsyncSession, row: CustomAssistant | WatsonxAssistant) -> None:
+    """Remove the row."""
+    model = type(row)
+    await session.execute(delete(model).where(model.id == row.id))
