@@ -62,7 +62,8 @@ async def referencing(
 
 async def insert(session: AsyncSession, *, tenant_id: uuid.UUID, values: dict[str, Any]) -> Agent:
     """Add an agent and flush (the id is set by the application)."""
-    agent = Agent(tenant_id=tenant_id, **values)
+    # The statement's clock, not the transaction's: creation order stays listable.
+    agent = Agent(tenant_id=tenant_id, created_at=func.clock_timestamp(), **values)
     session.add(agent)
     await session.flush()
     await session.refresh(agent)
@@ -73,7 +74,9 @@ async def update_agent(session: AsyncSession, agent: Agent, changes: dict[str, A
     """Apply changes and bump `updated_at`."""
     if changes:
         await session.execute(
-            update(Agent).where(Agent.id == agent.id).values(**changes, updated_at=func.now())
+            update(Agent)
+            .where(Agent.id == agent.id)
+            .values(**changes, updated_at=func.clock_timestamp())
         )
         await session.flush()
         await session.refresh(agent)

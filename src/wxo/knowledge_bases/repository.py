@@ -71,7 +71,8 @@ async def insert(
     session: AsyncSession, *, tenant_id: uuid.UUID, values: dict[str, Any]
 ) -> KnowledgeBase:
     """Add a knowledge base and flush."""
-    kb = KnowledgeBase(tenant_id=tenant_id, **values)
+    # The statement's clock, not the transaction's: creation order stays listable.
+    kb = KnowledgeBase(tenant_id=tenant_id, created_at=func.clock_timestamp(), **values)
     session.add(kb)
     await session.flush()
     await session.refresh(kb)
@@ -86,7 +87,7 @@ async def update_kb(
         await session.execute(
             update(KnowledgeBase)
             .where(KnowledgeBase.id == kb.id)
-            .values(**changes, updated_at=func.now())
+            .values(**changes, updated_at=func.clock_timestamp())
         )
         await session.flush()
         await session.refresh(kb)
