@@ -13,6 +13,7 @@ from wxo.health.router import router as health_router
 from wxo.knowledge_bases.router import router as knowledge_bases_router
 from wxo.llm.registry_router import router as llm_registry_router
 from wxo.llm.router import router as llm_router
+from wxo.orchestrate.router import router as orchestrate_router
 from wxo.query_engines.router import router as query_engines_router
 from wxo.retrieval.router import router as retrieval_router
 from wxo.runs.router import router as runs_router
@@ -29,6 +30,7 @@ def build_api_router() -> APIRouter:
     api.include_router(auth_router)
     api.include_router(threads_router)
     api.include_router(runs_router)
+    api.include_router(orchestrate_router)
     api.include_router(documents_router)
     api.include_router(extraction_router)
     api.include_router(retrieval_router)
