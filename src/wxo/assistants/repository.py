@@ -14,11 +14,20 @@ from wxo.assistants.models import CustomAssistant, WatsonxAssistant
 Row = TypeVar("Row", CustomAssistant, WatsonxAssistant)
 
 
+def _stamped(values: dict[str, Any]) -> dict[str, Any]:
+    now = func.statement_timestamp()
+    return {**values, "created_at": now, "updated_at": now}
+
+
 async def insert(
     session: AsyncSession, model: type[Row], tenant_id: uuid.UUID, values: dict[str, Any]
 ) -> Row:
-    """Add a row (flushes: a duplicate name raises IntegrityError here)."""
-    row = model(tenant_id=tenant_id, **values)
+    """Add a row (flushes: a duplicate name raises IntegrityError here).
+
+    Stamped with the statement's time, not the transaction's: rows made in one transaction
+    keep their order in lists.
+    """
+    row = model(tenant_id=tenant_id, **_stamped(values))
     session.add(row)
     await session.flush()
     await session.refresh(row)
@@ -68,7 +77,9 @@ async def update_row(session: AsyncSession, row: Row, changes: dict[str, Any]) -
     """Apply `changes` (a duplicate name raises IntegrityError here)."""
     model = type(row)
     await session.execute(
-        update(model).where(model.id == row.id).values(**changes, updated_at=func.now())
+        update(model)
+        .where(model.id == row.id)
+        .values(**changes, updated_at=func.statement_timestamp())
     )
     await session.refresh(row)
     return row

@@ -12,11 +12,20 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from wxo.external_agents.models import ExternalChatAgent
 
 
+def _stamped(values: dict[str, Any]) -> dict[str, Any]:
+    now = func.statement_timestamp()
+    return {**values, "created_at": now, "updated_at": now}
+
+
 async def insert(
     session: AsyncSession, tenant_id: uuid.UUID, values: dict[str, Any]
 ) -> ExternalChatAgent:
-    """Add an agent (flushes: a duplicate name raises IntegrityError here)."""
-    row = ExternalChatAgent(tenant_id=tenant_id, **values)
+    """Add an agent (flushes: a duplicate name raises IntegrityError here).
+
+    Stamped with the statement's time, not the transaction's: agents made in one transaction
+    keep their order in lists.
+    """
+    row = ExternalChatAgent(tenant_id=tenant_id, **_stamped(values))
     session.add(row)
     await session.flush()
     await session.refresh(row)
@@ -61,7 +70,7 @@ async def update_agent(
     await session.execute(
         update(ExternalChatAgent)
         .where(ExternalChatAgent.id == row.id)
-        .values(**changes, updated_at=func.now())
+        .values(**changes, updated_at=func.statement_timestamp())
     )
     await session.refresh(row)
     return row
