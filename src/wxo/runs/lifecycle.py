@@ -208,7 +208,14 @@ async def execute_run(worker: Worker, executor: Executor, run_id: uuid.UUID) -> 
             await watcher
     if stop.is_set():
         return await _end(worker, writer, run, RunStatus.CANCELLED, "run.cancelled", {})
-    return await _complete(worker, writer, run, output)
+    try:
+        return await _complete(worker, writer, run, output)
+    except Exception as exc:  # e.g. the thread was deleted meanwhile
+        logger.warning("run %s: storing the answer failed", run.id, exc_info=True)
+        error = _error_text(exc)
+        return await _end(
+            worker, writer, run, RunStatus.FAILED, "run.failed", {"error": error}, error=error
+        )
 
 
 async def _end(

@@ -22,10 +22,11 @@ from typing import Any
 import redis.asyncio as aioredis
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from wxo.assistants import service as assistant_service
 from wxo.auth.schemas import TenantPrincipal
 from wxo.queue.base import Queue
 from wxo.runs import events, repository
-from wxo.runs.exceptions import RunFinishedError, RunNotFoundError
+from wxo.runs.exceptions import AssistantNotFoundError, RunFinishedError, RunNotFoundError
 from wxo.runs.models import Run, RunStatus
 from wxo.runs.schemas import RunOrchestrate
 from wxo.threads import service as thread_service
@@ -309,9 +310,12 @@ async def sweep(
 async def check_assistant_exists(
     session: AsyncSession, principal: TenantPrincipal, assistant_id: uuid.UUID
 ) -> None:
-    """Raise `AssistantNotFoundError` unless `assistant_id` is a custom assistant of the tenant.
+    """Raise unless the tenant has an assistant with this id (`wxo.assistants`).
 
-    TO BE WIRED to `wxo.assistants.service` (another package, not there yet): until then every
-    uuid is accepted.
+    Custom assistants, watsonx Assistant instances and external chat agents count.
+
+    Raises:
+        AssistantNotFoundError: none of the tenant's assistants has this id.
     """
-    del session, principal, assistant_id
+    if not await assistant_service.assistant_exists(session, principal.tenant_id, assistant_id):
+        raise AssistantNotFoundError

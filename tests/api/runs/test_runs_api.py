@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tests.api.assistants.conftest import create_custom
 from tests.api.documents.conftest import RecordingQueue
 from tests.conftest import TenantUser
 from wxo.documents.dependencies import get_queue
@@ -219,9 +220,14 @@ async def test_bad_query_values_are_4xx(
 
 
 async def test_assistant_runs_are_stored_per_assistant(
-    client: httpx.AsyncClient, tenant_a: TenantUser, queue: RecordingQueue, session: AsyncSession
+    client: httpx.AsyncClient,
+    tenant_a: TenantUser,
+    tenant_b: TenantUser,
+    queue: RecordingQueue,
+    session: AsyncSession,
 ) -> None:
-    assistant, other = uuid.uuid4(), uuid.uuid4()
+    assistant = uuid.UUID((await create_custom(client, tenant_a))["id"])
+    other = uuid.UUID((await create_custom(client, tenant_a))["id"])
     created = await _create(client, tenant_a, path=f"/v1/assistants/{assistant}/runs")
     assert created.status_code == 200, created.text
     body = created.json()
@@ -248,6 +254,24 @@ async def test_assistant_runs_are_stored_per_assistant(
     assert (await client.get(f"/v1/assistants/{other}/runs", headers=tenant_a.headers)).json() == []
     bad = await client.get("/v1/assistants/not-a-uuid/runs", headers=tenant_a.headers)
     assert bad.status_code == 422
+
+
+async def test_unknown_or_foreign_assistant_is_404_and_nothing_is_stored(
+    client: httpx.AsyncClient,
+    tenant_a: TenantUser,
+    tenant_b: TenantUser,
+    queue: RecordingQueue,
+    session: AsyncSession,
+) -> None:
+    foreign = (await create_custom(client, tenant_b))["id"]
+    for assistant in (foreign, str(uuid.uuid4())):
+        created = await _create(client, tenant_a, path=f"/v1/assistants/{assistant}/runs")
+        assert created.status_code == 404, created.text
+        listed = await client.get(f"/v1/assistants/{assistant}/runs", headers=tenant_a.headers)
+        assert listed.status_code == 404
+    assert queue.sent == []
+    runs = (await session.execute(select(Run).where(Run.tenant_id == tenant_a.tenant_id))).all()
+    assert runs == []
 
 
 def test_llm_params_map_onto_the_proxy_request() -> None:
