@@ -128,10 +128,31 @@ async def load_input(sessions: async_sessionmaker[AsyncSession], run: Run) -> Ru
     )
 
 
+async def _cancel_message(pubsub: Any, wait: float) -> bool:
+    """Whether a cancel message arrives within `wait` s (Redis trouble: wait, then no)."""
+    if pubsub is not None:
+        try:
+            message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=wait)
+        except Exception:  # the heartbeat still reads the cancel flag from the table
+            logger.warning("cancel channel unavailable", exc_info=True)
+        else:
+            return message is not None
+    await asyncio.sleep(wait)
+    return False
+
+
 async def _watch(worker: Worker, run_id: uuid.UUID, stop: asyncio.Event) -> str:
-    """Heartbeat the run until asked to stop; why it stopped (`cancelled` or `lost`)."""
-    pubsub = worker.redis.pubsub()
-    await pubsub.subscribe(events.cancel_channel(run_id))
+    """Heartbeat the run until asked to stop; why it stopped (`cancelled` or `lost`).
+
+    A cancel arrives on the run's Redis channel (at once) or as `cancel_requested_at`, read by
+    every heartbeat (within `heartbeat_seconds`, also when Redis pub/sub is unavailable).
+    """
+    pubsub: Any = worker.redis.pubsub()
+    try:
+        await pubsub.subscribe(events.cancel_channel(run_id))
+    except Exception:
+        logger.warning("run %s: cancel channel unavailable", run_id, exc_info=True)
+        pubsub = None
     try:
         while True:
             async with worker.sessions() as session:
@@ -140,18 +161,22 @@ async def _watch(worker: Worker, run_id: uuid.UUID, stop: asyncio.Event) -> str:
             if state == "gone":
                 stop.set()
                 return "lost"  # no longer running: the sweeper or a cancel ended it
-            if state == "cancel":
-                stop.set()
-                return "cancelled"
-            message = await pubsub.get_message(
-                ignore_subscribe_messages=True, timeout=worker.settings.heartbeat_seconds
-            )
-            if message is not None:
+            if state == "cancel" or await _cancel_message(
+                pubsub, worker.settings.heartbeat_seconds
+            ):
                 stop.set()
                 return "cancelled"
     finally:
-        with contextlib.suppress(Exception):
-            await asyncio.shield(pubsub.aclose())  # type: ignore[no-untyped-call]
+        if pubsub is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.shield(pubsub.aclose())
+
+
+def _reason(watcher: asyncio.Task[str]) -> str | None:
+    """Why the watcher stopped (`cancelled`, `lost`), or None if it has not or it failed."""
+    if not watcher.done() or watcher.cancelled() or watcher.exception() is not None:
+        return None
+    return watcher.result()
 
 
 def _error_text(exc: BaseException) -> str:
@@ -187,7 +212,9 @@ async def execute_run(worker: Worker, executor: Executor, run_id: uuid.UUID) -> 
             work.cancel()
             with contextlib.suppress(BaseException):
                 await work
-            reason = watcher.result()
+            reason = _reason(watcher)
+            if reason is None:
+                raise RuntimeError("the run's heartbeat failed")
             if reason == "lost":
                 return "lost"
             return await _end(worker, writer, run, RunStatus.CANCELLED, "run.cancelled", {})
@@ -195,7 +222,7 @@ async def execute_run(worker: Worker, executor: Executor, run_id: uuid.UUID) -> 
     except asyncio.CancelledError:
         raise
     except Exception as exc:
-        if stop.is_set() and watcher.done() and watcher.result() == "cancelled":
+        if stop.is_set() and _reason(watcher) == "cancelled":
             return await _end(worker, writer, run, RunStatus.CANCELLED, "run.cancelled", {})
         logger.warning("run %s failed", run.id, exc_info=not isinstance(exc, AppError))
         error = _error_text(exc)
