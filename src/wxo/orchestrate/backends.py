@@ -3,22 +3,24 @@
 The loop reaches agents (`wxo.agents.service.load_spec`), knowledge bases
 (`wxo.knowledge_bases.service.search_for_agent` / `describe_for_agent`) and callable assistants
 (`wxo.assistants.service.list_callable` / `call`) only through :class:`Backends`, so tests can
-script them and a missing domain degrades to "nothing of that kind" instead of an import error.
+script them.
 """
 
 from __future__ import annotations
 
-import importlib
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
-from types import ModuleType
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from wxo.agents import service as agents_service
+from wxo.assistants import service as assistants_service
+from wxo.core.config import Settings
+from wxo.external_agents.outbound import outbound_for
+from wxo.knowledge_bases import service as kb_service
 from wxo.llm.service import ProxyContext
-from wxo.orchestrate.exceptions import AgentUnavailableError
 from wxo.runs.execution import HistoryMessage
 
 
@@ -87,16 +89,6 @@ class Backends:
     search_kb: SearchKB
     list_callable: ListCallable
     call_assistant: CallAssistant
-    missing: tuple[str, ...] = field(default=())
-
-
-def _module(name: str) -> ModuleType | None:
-    try:
-        return importlib.import_module(name)
-    except ModuleNotFoundError as exc:
-        if exc.name is not None and name.startswith(exc.name):
-            return None  # the domain has not landed in this installation
-        raise
 
 
 def _callee(item: Any) -> Callee:
@@ -114,34 +106,17 @@ def _callee(item: Any) -> Callee:
     )
 
 
-def default_backends() -> Backends:
-    """The real services, looked up when a run starts (absent domains offer nothing)."""
-    agents = _module("wxo.agents.service")
-    kbs = _module("wxo.knowledge_bases.service")
-    assistants = _module("wxo.assistants.service")
-    missing = tuple(
-        name
-        for name, module in (
-            ("agents", agents),
-            ("knowledge_bases", kbs),
-            ("assistants", assistants),
-        )
-        if module is None
-    )
+def default_backends(settings: Settings | None = None) -> Backends:
+    """The real services (`settings`: the server's, for the outgoing-call allow-list)."""
+    outbound = outbound_for(settings) if settings is not None else None
 
     async def load_agent(session: AsyncSession, tenant_id: uuid.UUID, ref: str) -> AgentLike:
-        if agents is None:
-            raise AgentUnavailableError(f"Agent '{ref}' not found (agents are not available)")
-        spec: AgentLike = await agents.load_spec(session, tenant_id, ref)
-        return spec
+        return await agents_service.load_spec(session, tenant_id, ref)
 
     async def describe_kb(
         session: AsyncSession, tenant_id: uuid.UUID, kb_id: Any
     ) -> tuple[str, str | None]:
-        if kbs is None:
-            raise AgentUnavailableError("Knowledge bases are not available")
-        name, description = await kbs.describe_for_agent(session, tenant_id, kb_id)
-        return str(name), description
+        return await kb_service.describe_for_agent(session, tenant_id, kb_id)
 
     async def search_kb(
         session: AsyncSession,
@@ -151,14 +126,14 @@ def default_backends() -> Backends:
         query: str,
         model_id: str | None,
     ) -> Any:
-        if kbs is None:
-            raise AgentUnavailableError("Knowledge bases are not available")
-        return await kbs.search_for_agent(session, ctx, tenant_id, kb_id, query, model_id=model_id)
+        return await kb_service.search_for_agent(
+            session, ctx, tenant_id, kb_id, query, model_id=model_id
+        )
 
     async def list_callable(session: AsyncSession, tenant_id: uuid.UUID) -> list[Callee]:
-        if assistants is None:
-            return []
-        return [_callee(item) for item in await assistants.list_callable(session, tenant_id)]
+        return [
+            _callee(item) for item in await assistants_service.list_callable(session, tenant_id)
+        ]
 
     async def call_assistant(
         session: AsyncSession,
@@ -170,17 +145,16 @@ def default_backends() -> Backends:
         history: Sequence[HistoryMessage],
         thread_id: uuid.UUID,
     ) -> AsyncIterator[str]:
-        if assistants is None:
-            raise AgentUnavailableError("Assistants are not available")
-        stream: AsyncIterator[str] = assistants.call(
+        stream = assistants_service.call(
             session,
             ctx,
             tenant_id,
             kind,
             callee_id,
             message=message,
-            history=list(history),
+            history=[(h.role, h.text) for h in history],
             thread_id=thread_id,
+            outbound=outbound,
         )
         async for piece in stream:
             yield piece
@@ -191,5 +165,4 @@ def default_backends() -> Backends:
         search_kb=search_kb,
         list_callable=list_callable,
         call_assistant=call_assistant,
-        missing=missing,
     )

@@ -2,13 +2,7 @@
 
 from __future__ import annotations
 
-from wxo.core.errors import InvalidInputError, NotFoundError
-
-
-class AgentUnavailableError(NotFoundError):
-    """An agent, knowledge base or assistant the run needs is not available."""
-
-    code = "agent_unavailable"
+from wxo.core.errors import InvalidInputError
 
 
 class ToolFailedError(Exception):

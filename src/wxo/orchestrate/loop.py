@@ -48,7 +48,7 @@ __all__ = ["MAX_DEPTH", "MAX_TOOL_ROUNDS", "execute", "run_loop"]
 
 async def execute(env: RunEnv, run: RunInput, sink: RunSink) -> RunOutput:
     """Execute a run with the real services (the runs' default executor)."""
-    return await run_loop(env, run, sink, default_backends())
+    return await run_loop(env, run, sink, default_backends(env.settings))
 
 
 async def run_loop(

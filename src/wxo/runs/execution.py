@@ -17,6 +17,7 @@ from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from wxo.core.config import Settings
 from wxo.llm.service import ProxyContext
 
 
@@ -54,6 +55,7 @@ class RunEnv:
 
     sessions: async_sessionmaker[AsyncSession]
     proxy: ProxyContext
+    settings: Settings | None = None  # the process's (e.g. the outgoing-call allow-list)
 
 
 class RunSink(Protocol):

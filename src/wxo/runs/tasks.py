@@ -36,7 +36,11 @@ def load_executor(path: str) -> Executor:
 
 def _worker(container: Container) -> lifecycle.Worker:
     def env_for(tenant_id: uuid.UUID) -> RunEnv:
-        return RunEnv(sessions=container.sessionmaker, proxy=proxy_for(container, tenant_id))
+        return RunEnv(
+            sessions=container.sessionmaker,
+            proxy=proxy_for(container, tenant_id),
+            settings=container.settings,
+        )
 
     return lifecycle.Worker(
         sessions=container.sessionmaker,
