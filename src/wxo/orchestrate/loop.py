@@ -277,15 +277,21 @@ async def _ask_assistant(state: LoopState, tool: Tool, message: str) -> str:
 
 
 async def _answer_with_assistant(state: LoopState) -> RunOutput:
-    """A custom assistant's run: the assistant answers, streamed as it arrives."""
+    """An assistant's run (`/v1/assistants/{id}/runs`): it answers, streamed as it arrives.
+
+    The id may be a custom assistant's, a watsonx Assistant instance's or an external chat
+    agent's (the kind is looked up among the tenant's callable assistants; default `custom`).
+    """
     run = state.run
     pieces: list[str] = []
     async with state.env.sessions() as session:
+        callees = await state.backends.list_callable(session, run.tenant_id)
+        kind = next((c.kind for c in callees if str(c.id) == str(run.assistant_id)), "custom")
         async for piece in state.backends.call_assistant(
             session,
             state.env.proxy,
             run.tenant_id,
-            "custom",
+            kind,
             run.assistant_id,
             run.message,
             run.history,

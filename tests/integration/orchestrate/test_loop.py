@@ -398,17 +398,27 @@ async def test_builtin_assistant_without_a_default_model_answers_extractively(
     assert out.usage["model_usage"][0]["provider"] == "local"
 
 
-async def test_custom_assistant_run_streams_the_assistants_answer(
-    live_tenant: TenantUser, container: Container
+@pytest.mark.parametrize("kind", ["custom", "external_chat", "watsonx"])
+async def test_assistant_run_streams_the_assistants_answer(
+    live_tenant: TenantUser, container: Container, kind: str
 ) -> None:
-    assistant = Callee(kind="custom", id=uuid.uuid4(), name="Helper")
+    assistant = Callee(kind=kind, id=uuid.uuid4(), name="Helper")
     services = Services(callees=[assistant], answers={"Helper": ["Hi ", "there"]})
     sink = RecordingSink()
-    run = run_input(live_tenant.tenant_id, "Hello", assistant_id=assistant.id)
+    history = [HistoryMessage("user", "Earlier")]
+    run = run_input(live_tenant.tenant_id, "Hello", assistant_id=assistant.id, history=history)
     out = await run_loop(env_for(container, live_tenant.tenant_id), run, sink, services.backends())
-    assert services.calls[0]["kind"] == "custom"
-    assert services.calls[0]["id"] == assistant.id
+    assert services.calls == [
+        {
+            "kind": kind,
+            "id": assistant.id,
+            "message": "Hello",
+            "history": history,
+            "thread_id": run.thread_id,
+        }
+    ]
     assert sink.text == "Hi there"
+    assert [e for e in sink.events if e[0] == "delta"] == [("delta", "Hi "), ("delta", "there")]
     assert out.content == [{"response_type": "text", "text": "Hi there"}]
 
 
