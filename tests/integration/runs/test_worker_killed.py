@@ -9,7 +9,10 @@ import httpx
 from tests.conftest import TenantUser
 from tests.integration.documents.workers import WorkerProcess
 from tests.integration.runs.conftest import events_of, get_run, wait_for, worker_env
-from wxo.core.config import Settings
+from wxo.core.config import DocumentSettings, Settings
+from wxo.queue.celery_app import RUNS_SWEEP_TASK, TASK_MODULES, create_celery
+from wxo.runs import tasks
+from wxo.runs.tasks import RUN_TASK
 
 
 async def test_killed_worker_leaves_no_run_running_forever(
@@ -53,3 +56,13 @@ async def test_killed_worker_leaves_no_run_running_forever(
             doomed.stop()
         if sweeper is not None:
             sweeper.stop()
+
+
+def test_beat_runs_the_runs_sweep_with_the_documents_interval(settings: Settings) -> None:
+    app = create_celery(settings.require_redis_url(), DocumentSettings(sweep_interval_seconds=7))
+    entry = app.conf.beat_schedule["runs-sweep"]
+    assert entry["task"] == RUNS_SWEEP_TASK == tasks.SWEEP_TASK
+    assert entry["schedule"] == 7
+    assert "wxo.runs.tasks" in TASK_MODULES
+    assert "wxo.runs.tasks" in app.conf.include
+    assert tasks.execute.name == RUN_TASK == "wxo.runs.execute"
