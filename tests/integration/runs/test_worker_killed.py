@@ -65,4 +65,4 @@ def test_beat_runs_the_runs_sweep_with_the_documents_interval(settings: Settings
     assert entry["schedule"] == 7
     assert "wxo.runs.tasks" in TASK_MODULES
     assert "wxo.runs.tasks" in app.conf.include
-    assert tasks.execute.name == RUN_TASK == "wxo.runs.execute"
+    assert app.tasks[RUN_TASK].name == "wxo.runs.execute"
