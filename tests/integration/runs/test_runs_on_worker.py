@@ -264,7 +264,7 @@ async def test_cancel_stops_a_running_executor_promptly_and_a_pending_run_never_
     took = time.monotonic() - asked
     assert run["status"] == "cancelled"
     assert run["cancelled_at"]
-    assert took < 1.5, f"cancel took {took:.2f}s"
+    assert took < 1.0, f"cancel took {took:.2f}s"  # measured: about 0.03 s
     events = await events_of(live_client, live_tenant.headers, slow["run_id"])
     assert [e["event"] for e in events[-2:]] == ["run.cancelled", "done"]
     deltas = sum(e["event"] == "message.delta" for e in events)
