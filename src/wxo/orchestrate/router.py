@@ -6,7 +6,7 @@ import json
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Path
+from fastapi import APIRouter, Header, Path, Response
 from fastapi.responses import StreamingResponse
 
 from wxo.api.deps import ContainerDep, CurrentTenant, SessionDep
@@ -45,6 +45,7 @@ async def chat_with_agent(
     principal: CurrentTenant,
     container: ContainerDep,
     queue: QueueDep,
+    response: Response,
     x_ibm_thread_id: Annotated[
         str | None,
         Header(
@@ -64,6 +65,7 @@ async def chat_with_agent(
     )
     events = service.events_of(container.sessionmaker, container.redis, chat)
     if not body.stream:
+        response.headers["X-IBM-THREAD-ID"] = str(chat.thread_id)
         return await service.complete(chat, events)
 
     async def sse() -> AsyncIterator[bytes]:

@@ -205,6 +205,7 @@ async def test_earlier_messages_seed_a_new_thread(
     assert response.status_code == 200, response.text
     body = response.json()
     assert set(body) == {"id", "object", "created", "model", "choices", "usage", "thread_id"}
+    assert response.headers["X-IBM-THREAD-ID"] == body["thread_id"]
     sent = fake.seen[0].json()["messages"]
     assert [(m["role"], m["content"]) for m in sent[1:]] == [
         ("user", "My name is Ada."),

@@ -67,6 +67,8 @@ async def test_tool_call_then_text_reports_steps_deltas_content_and_usage(
         "How many vacation days do I get?",
         agent_id="hr_agent",
         history=[HistoryMessage("user", "Hi"), HistoryMessage("assistant", "Hello!")],
+        llm_params={"max_new_tokens": 77, "decoding_method": "greedy", "stop_sequences": ["##"]},
+        context_variables={"wxo_user_name": "Ada"},
     )
 
     out = await run_loop(env_for(container, live_tenant.tenant_id), run, sink, services.backends())
@@ -112,6 +114,9 @@ async def test_tool_call_then_text_reports_steps_deltas_content_and_usage(
     assert first["stream"] is True
     assert first["messages"][0]["role"] == "system"
     assert first["messages"][0]["content"].startswith("You answer HR questions.")
+    assert "- wxo_user_name: Ada" in first["messages"][0]["content"]
+    for sent in (first, second):
+        assert (sent["max_tokens"], sent["temperature"], sent["stop"]) == (77, 0.0, ["##"])
     assert [m["role"] for m in first["messages"]] == ["system", "user", "assistant", "user"]
     tool = first["tools"][0]["function"]
     assert tool["name"] == "search_hr_handbook"
