@@ -266,7 +266,11 @@ async def create_assistant_run(
     )
 
 
-@router.get("/assistants/{assistant_id}/runs", response_model=list[AssistantRun])
+@router.get(
+    "/assistants/{assistant_id}/runs",
+    response_model=list[AssistantRun],
+    responses={404: {"description": "No such assistant in the caller's tenant"}},
+)
 async def list_assistant_runs(
     session: SessionDep,
     principal: CurrentTenant,
