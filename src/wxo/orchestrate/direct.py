@@ -41,7 +41,10 @@ async def answer(
             has_tools=False,
             context_variables=state.run.context_variables,
         )
-        messages = [ChatMessage(role="system", content=system)]
+        target = level.route.primary
+        quotes = target.provider == "local" and target.upstream_model == "extractive"
+        # the extractive model quotes its context: instructions would only be quoted back
+        messages: list[ChatMessage] = [] if quotes else [ChatMessage(role="system", content=system)]
         messages += [ChatMessage(role=h.role, content=h.text) for h in history]
         messages.append(ChatMessage(role="user", content=message))
         text, _ = await call_model(

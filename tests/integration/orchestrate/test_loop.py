@@ -398,6 +398,7 @@ async def test_builtin_assistant_without_a_default_model_answers_extractively(
         Services().backends(),
     )
     assert "extractive" in out.content[0]["text"]
+    assert "no context was provided" in out.content[0]["text"]  # not our instructions
     assert sink.text == out.content[0]["text"]
     assert out.usage["model_usage"][0]["model_name"] == "local/extractive"
     assert out.usage["model_usage"][0]["provider"] == "local"
