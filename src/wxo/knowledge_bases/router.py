@@ -17,7 +17,7 @@ from wxo.api.deps import CurrentTenant, SessionDep
 from wxo.documents import service as documents
 from wxo.documents.dependencies import DocumentIODep
 from wxo.documents.exceptions import FileTooLargeError
-from wxo.knowledge_bases import service
+from wxo.knowledge_bases import contents, service
 from wxo.knowledge_bases.dependencies import OwnedKnowledgeBase
 from wxo.knowledge_bases.schemas import (
     NAME_RULE,
@@ -167,7 +167,7 @@ async def knowledge_base_status(session: SessionDep, kb: OwnedKnowledgeBase) -> 
     `status` is ready / processing / failed, with per-document counts; `built_in_index_status`
     says the same (ready / processing / error) in the vocabulary IBM's ADK polls.
     """
-    return await service.status(session, kb)
+    return await contents.status(session, kb)
 
 
 @router.patch("/{kb_id}", response_model=KnowledgeBaseRead, responses={**_404, **_409})
@@ -181,12 +181,27 @@ async def update_knowledge_base(
     return service.read(await service.update_knowledge_base(session, kb, body))
 
 
+_FILES_404_409_413 = {**_404, **_409, **_413}
+
+
+async def _update_and_files(
+    session: SessionDep,
+    kb: Any,
+    knowledge_base: str | None,
+    files: list[UploadFile] | None,
+    limit: int,
+) -> tuple[Any, list[documents.NewFile]]:
+    new_files = await _read(files, limit)
+    if knowledge_base is not None:
+        data = _form_json(knowledge_base, KnowledgeBaseUpdate, "knowledge_base")
+        kb = await service.update_knowledge_base(session, kb, data)
+    return kb, new_files
+
+
 @router.patch(
-    "/{kb_id}/documents",
-    response_model=KnowledgeBaseCreated,
-    responses={**_404, **_409, **_413},
+    "/{kb_id}/documents", response_model=KnowledgeBaseCreated, responses=_FILES_404_409_413
 )
-async def update_with_files(
+async def sync_documents(
     session: SessionDep,
     principal: CurrentTenant,
     io: DocumentIODep,
@@ -194,20 +209,45 @@ async def update_with_files(
     knowledge_base: Annotated[
         str | None, Form(description="Fields to change, as a JSON object.")
     ] = None,
-    files: Annotated[list[UploadFile] | None, File(description="Documents to add.")] = None,
+    files: Annotated[
+        list[UploadFile] | None, File(description="The knowledge base's documents, all of them.")
+    ] = None,
     file_urls: Annotated[str | None, Form(description="Accepted for IBM's ADK; unused.")] = None,
 ) -> KnowledgeBaseCreated:
-    """Update a knowledge base and add files (multipart, as IBM's `update_with_documents`).
+    """Update a knowledge base and make the uploaded files its documents.
 
-    Files are added under the collection's duplicate policy (the same bytes again are skipped);
-    existing documents stay. Poll `.../status` until `ready`.
+    This is what IBM's ADK sends (`update_with_documents`) when it imports a knowledge base spec
+    again. A document with an uploaded file's name gets that file's bytes (`replaced`, or
+    `unchanged` for the same bytes), new names are added (`created`), and documents whose name is
+    not uploaded are deleted (`removed`). Without files only the fields change. Poll
+    `.../status` until `ready`.
     """
     del file_urls
-    new_files = await _read(files, io.max_file_bytes)
-    if knowledge_base is not None:
-        data = _form_json(knowledge_base, KnowledgeBaseUpdate, "knowledge_base")
-        kb = await service.update_knowledge_base(session, kb, data)
-    placed = await service.add_files(session, io, principal, kb, new_files) if new_files else []
+    kb, new_files = await _update_and_files(session, kb, knowledge_base, files, io.max_file_bytes)
+    placed = await contents.sync_files(session, io, principal, kb, new_files) if new_files else []
+    return _created(kb, placed)
+
+
+@router.put("/{kb_id}/documents", response_model=KnowledgeBaseCreated, responses=_FILES_404_409_413)
+async def add_documents(
+    session: SessionDep,
+    principal: CurrentTenant,
+    io: DocumentIODep,
+    kb: OwnedKnowledgeBase,
+    files: Annotated[list[UploadFile], File(description="Documents to add.")],
+    knowledge_base: Annotated[
+        str | None, Form(description="Fields to change, as a JSON object.")
+    ] = None,
+    file_urls: Annotated[str | None, Form(description="Accepted for IBM's ADK; unused.")] = None,
+) -> KnowledgeBaseCreated:
+    """Ingest more files into a knowledge base (multipart); existing documents stay.
+
+    Files are added under the collection's duplicate policy (the same bytes again are
+    `skipped`). Poll `.../status` until `ready`.
+    """
+    del file_urls
+    kb, new_files = await _update_and_files(session, kb, knowledge_base, files, io.max_file_bytes)
+    placed = await contents.add_files(session, io, principal, kb, new_files)
     return _created(kb, placed)
 
 

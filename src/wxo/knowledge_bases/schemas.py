@@ -95,7 +95,9 @@ class PlacedFile(BaseModel):
 
     document_id: uuid.UUID
     filename: str
-    outcome: str = Field(description="created | versioned | replaced | skipped | rejected")
+    outcome: str = Field(
+        description="created | versioned | replaced | skipped | rejected | unchanged | removed"
+    )
     message: str | None = None
 
 

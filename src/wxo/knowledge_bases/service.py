@@ -3,7 +3,8 @@
 A knowledge base owns one document collection (named `knowledge-base-<id>`, with its automatic
 vector index); uploads go through the documents service and are ingested asynchronously by the
 existing pipeline; deleting the knowledge base deletes that collection through the documents
-service (and the row with it, by cascade). Agents search a knowledge base with
+service (and the row with it, by cascade). Status and file changes are in
+`wxo.knowledge_bases.contents`. Agents search a knowledge base with
 `search_for_agent`, which retrieves from the collection's automatic index and answers with
 `wxo.rag.conversational` (the same code as the search engines' answer).
 """
@@ -21,7 +22,7 @@ from wxo.auth.schemas import TenantPrincipal
 from wxo.documents import collection_service
 from wxo.documents import service as documents
 from wxo.documents.exceptions import CollectionNotFoundError, FileTooLargeError
-from wxo.documents.models import DocumentCollection, DocumentStatus
+from wxo.documents.models import DocumentCollection
 from wxo.documents.schemas import CollectionCreate
 from wxo.knowledge_bases import repository
 from wxo.knowledge_bases.exceptions import (
@@ -30,13 +31,10 @@ from wxo.knowledge_bases.exceptions import (
 )
 from wxo.knowledge_bases.models import KnowledgeBase
 from wxo.knowledge_bases.schemas import (
-    DocumentCounts,
     KnowledgeBaseCreate,
     KnowledgeBaseRead,
-    KnowledgeBaseStatus,
     KnowledgeBaseUpdate,
     PlacedFile,
-    StatusDocument,
     extra_fields,
 )
 from wxo.llm import service as proxy
@@ -49,12 +47,9 @@ from wxo.retrieval.schemas import RetrieveRequest
 RETRIEVAL_SOURCE = "wxo_knowledge_base"
 #: Chunks an agent's knowledge-base search answers from.
 AGENT_TOP_K = 5
-#: Documents listed by a status request, at most.
-STATUS_DOCUMENTS = 1000
-_IN_PROGRESS = {DocumentStatus.QUEUED, DocumentStatus.EXTRACTING, DocumentStatus.INDEXING}
 
 
-def _principal(tenant_id: uuid.UUID, user_id: uuid.UUID | None) -> TenantPrincipal:
+def principal_for(tenant_id: uuid.UUID, user_id: uuid.UUID | None) -> TenantPrincipal:
     """A principal for calls into other domains' services on behalf of the tenant."""
     nobody = uuid.UUID(int=0)
     return TenantPrincipal(
@@ -63,6 +58,16 @@ def _principal(tenant_id: uuid.UUID, user_id: uuid.UUID | None) -> TenantPrincip
         token_id=nobody,
         tenant_id=tenant_id,
         tenant_name="",
+    )
+
+
+def placed_file(placed: documents.Placed) -> PlacedFile:
+    """What happened to one file, as the API reports it."""
+    return PlacedFile(
+        document_id=placed.document.id,
+        filename=placed.document.name,
+        outcome=placed.outcome.value,
+        message=placed.message,
     )
 
 
@@ -169,7 +174,7 @@ async def create_knowledge_base(
     await _check_name_free(session, principal.tenant_id, data.name)
     if files:  # refused before anything exists, so a refused upload leaves nothing behind
         documents.check_capacity(io)
-        _check_sizes(io, files)
+        check_sizes(io, files)
     kb_id = uuid.uuid4()
     collection = await collection_service.create_collection(
         session,
@@ -203,19 +208,11 @@ async def create_knowledge_base(
     placed: list[PlacedFile] = []
     if files:
         results = await documents.upload_files(session, io, principal, collection.id, files, None)
-        placed = [
-            PlacedFile(
-                document_id=p.document.id,
-                filename=p.document.name,
-                outcome=p.outcome.value,
-                message=p.message,
-            )
-            for p in results
-        ]
+        placed = [placed_file(p) for p in results]
     return kb, placed
 
 
-def _check_sizes(io: documents.DocumentIO, files: Sequence[documents.NewFile]) -> None:
+def check_sizes(io: documents.DocumentIO, files: Sequence[documents.NewFile]) -> None:
     for file in files:
         if len(file.data) > io.max_file_bytes:
             raise FileTooLargeError(
@@ -224,31 +221,10 @@ def _check_sizes(io: documents.DocumentIO, files: Sequence[documents.NewFile]) -
             )
 
 
-async def _collection(session: AsyncSession, kb: KnowledgeBase) -> DocumentCollection:
+async def collection_of(session: AsyncSession, kb: KnowledgeBase) -> DocumentCollection:
     return await collection_service.get_collection(
-        session, _principal(kb.tenant_id, kb.created_by), kb.collection_id
+        session, principal_for(kb.tenant_id, kb.created_by), kb.collection_id
     )
-
-
-async def add_files(
-    session: AsyncSession,
-    io: documents.DocumentIO,
-    principal: TenantPrincipal,
-    kb: KnowledgeBase,
-    files: Sequence[documents.NewFile],
-) -> list[PlacedFile]:
-    """Add files to a knowledge base (ingested asynchronously)."""
-    _check_sizes(io, files)
-    results = await documents.upload_files(session, io, principal, kb.collection_id, files, None)
-    return [
-        PlacedFile(
-            document_id=p.document.id,
-            filename=p.document.name,
-            outcome=p.outcome.value,
-            message=p.message,
-        )
-        for p in results
-    ]
 
 
 async def update_knowledge_base(
@@ -292,70 +268,10 @@ async def delete_knowledge_base(
     no longer exist).
     """
     try:
-        collection = await _collection(session, kb)
+        collection = await collection_of(session, kb)
     except CollectionNotFoundError:  # already gone: the cascade removed the row too
         return
     await collection_service.delete_collection(session, io, collection)
-
-
-# --- status ---------------------------------------------------------------------------------
-
-
-async def status(session: AsyncSession, kb: KnowledgeBase) -> KnowledgeBaseStatus:
-    """Where the knowledge base's documents stand (see `KnowledgeBaseStatus`)."""
-    _, docs = await documents.list_documents(
-        session,
-        _principal(kb.tenant_id, kb.created_by),
-        collection_id=kb.collection_id,
-        status=None,
-        tags=[],
-        name=None,
-        limit=STATUS_DOCUMENTS,
-        offset=0,
-    )
-    listed = [
-        StatusDocument(
-            id=d.id,
-            name=d.name,
-            status=str(d.status),
-            error=_error_of(d.status_detail) if d.status == DocumentStatus.FAILED else None,
-            metadata={"original_file_name": d.name},
-        )
-        for d in docs
-    ]
-    counts = DocumentCounts(
-        total=len(docs),
-        ready=sum(1 for d in docs if d.status == DocumentStatus.READY),
-        processing=sum(1 for d in docs if d.status in _IN_PROGRESS),
-        failed=sum(1 for d in docs if d.status == DocumentStatus.FAILED),
-    )
-    if counts.processing:
-        state, ibm, msg = "processing", "processing", f"{counts.processing} of {counts.total}"
-        msg += " documents are still being processed"
-    elif counts.failed:
-        names = ", ".join(d.name for d in listed if d.status == DocumentStatus.FAILED)
-        state, ibm = "failed", "error"
-        msg = f"{counts.failed} of {counts.total} documents failed: {names}"
-        if counts.ready:
-            msg += f"; the other {counts.ready} are searchable"
-    else:
-        state, ibm, msg = "ready", "ready", f"{counts.ready} documents are searchable"
-    return KnowledgeBaseStatus(
-        id=kb.id,
-        name=kb.name,
-        status=state,
-        built_in_index_status=ibm,
-        built_in_index_status_msg=msg,
-        document_counts=counts,
-        documents=listed,
-    )
-
-
-def _error_of(detail: dict[str, Any] | None) -> str | None:
-    error = (detail or {}).get("error")
-    if isinstance(error, dict):
-        return str(error.get("message") or error.get("code") or error)
-    return str(error) if error else None
 
 
 # --- for agents -----------------------------------------------------------------------------
@@ -396,7 +312,7 @@ async def search_for_agent(
     """
     kb = await get_knowledge_base(session, tenant_id, knowledge_base_id)
     passages: list[rag.Passage] = []
-    collection = await _collection(session, kb)
+    collection = await collection_of(session, kb)
     index = await retrieval_service.ensure_default_index(session, collection)
     if index is not None and query.strip():
         response = await retrieval.retrieve(

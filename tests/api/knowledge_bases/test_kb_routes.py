@@ -300,14 +300,14 @@ async def test_patch_changes_only_what_is_sent(
     assert foreign.status_code == 404
 
 
-async def test_patch_documents_adds_files(
+async def test_put_documents_adds_files(
     client: httpx.AsyncClient, tenant_a: TenantUser, queue: RecordingQueue, session: AsyncSession
 ) -> None:
     kb = await make_kb(client, tenant_a, "growing", files={"a.txt": FILES["a.txt"]})
     sent = len(queue.sent)
-    response = await client.patch(
+    response = await client.put(
         f"{URL}/{kb['id']}/documents",
-        data={"knowledge_base": '{"description": "more"}', "file_urls": "{}"},
+        data={"knowledge_base": '{"description": "more"}'},
         files=[("files", ("c.txt", b"Gamma.")), ("files", ("a.txt", FILES["a.txt"]))],
         headers=tenant_a.headers,
     )
@@ -318,6 +318,55 @@ async def test_patch_documents_adds_files(
     assert outcomes == {"c.txt": "created", "a.txt": "skipped"}
     assert [d.name for d in await _documents(session, kb["collection_id"])] == ["a.txt", "c.txt"]
     assert len(queue.sent) == sent + 1
+    no_files = await client.put(f"{URL}/{kb['id']}/documents", headers=tenant_a.headers)
+    assert no_files.status_code == 422
+
+
+async def test_patch_documents_makes_the_upload_the_document_set(
+    client: httpx.AsyncClient,
+    tenant_a: TenantUser,
+    tenant_b: TenantUser,
+    queue: RecordingQueue,
+    session: AsyncSession,
+) -> None:
+    kb = await make_kb(client, tenant_a, "synced", files={**FILES, "old.txt": b"To be removed."})
+    before = {d.name: (d.id, d.blob_key) for d in await _documents(session, kb["collection_id"])}
+    sent = len(queue.sent)
+    foreign = await client.patch(
+        f"{URL}/{kb['id']}/documents",
+        files=[("files", ("x.txt", b"x"))],
+        headers=tenant_b.headers,
+    )
+    assert foreign.status_code == 404
+    response = await client.patch(
+        f"{URL}/{kb['id']}/documents",
+        data={"knowledge_base": '{"name": "synced", "description": "v2"}', "file_urls": "{}"},
+        files=[
+            ("files", ("a.txt", FILES["a.txt"])),
+            ("files", ("b.md", b"# Beta\n\nBeta changed.")),
+            ("files", ("new.txt", b"Brand new.")),
+        ],
+        headers=tenant_a.headers,
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["description"] == "v2"
+    outcomes = {f["filename"]: f["outcome"] for f in body["files"]}
+    assert outcomes == {
+        "a.txt": "unchanged",
+        "b.md": "replaced",
+        "new.txt": "created",
+        "old.txt": "removed",
+    }
+    session.expire_all()
+    after = {d.name: d for d in await _documents(session, kb["collection_id"])}
+    assert sorted(after) == ["a.txt", "b.md", "new.txt"]
+    assert (after["a.txt"].id, after["a.txt"].blob_key) == before["a.txt"]
+    assert after["b.md"].id == before["b.md"][0]
+    assert after["b.md"].blob_key != before["b.md"][1]
+    assert after["b.md"].status == DocumentStatus.QUEUED
+    jobs = {p["document_id"] for _, p in queue.sent[sent:]}
+    assert jobs == {str(after["b.md"].id), str(after["new.txt"].id)}
 
 
 async def test_delete_removes_the_collection_and_its_documents(
