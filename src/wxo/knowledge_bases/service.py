@@ -82,7 +82,16 @@ def collection_name(kb_id: uuid.UUID) -> str:
 async def get_knowledge_base(
     session: AsyncSession, tenant_id: uuid.UUID, kb_id: uuid.UUID
 ) -> KnowledgeBase:
-    """The tenant's knowledge base. Raises `KnowledgeBaseNotFoundError` (also another tenant's)."""
+    """The tenant's knowledge base. Raises `KnowledgeBaseNotFoundError` (also another tenant's).
+
+    An id given as a string is accepted too (callers holding JSON ids); a malformed one is
+    not found.
+    """
+    if not isinstance(kb_id, uuid.UUID):
+        try:
+            kb_id = uuid.UUID(str(kb_id))
+        except ValueError:
+            raise KnowledgeBaseNotFoundError(str(kb_id)) from None
     kb = await repository.get(session, tenant_id, kb_id)
     if kb is None:
         raise KnowledgeBaseNotFoundError(str(kb_id))

@@ -173,6 +173,18 @@ async def test_describe_and_tenancy(
     async with container.sessionmaker() as session:
         described = await service.describe_for_agent(session, tenant.tenant_id, kb_id)
         assert described == ("nature", "Tides and cats")
+        as_text = await service.describe_for_agent(
+            session,
+            tenant.tenant_id,
+            knowledge_base["id"],
+        )
+        assert as_text == described
+        with pytest.raises(KnowledgeBaseNotFoundError):
+            await service.describe_for_agent(
+                session,
+                tenant.tenant_id,
+                "not-an-id",  # type: ignore[arg-type]
+            )
         other = await make_tenant_user(session, container.settings, "kb-other")
         with pytest.raises(KnowledgeBaseNotFoundError):
             await service.describe_for_agent(session, other.tenant_id, kb_id)
