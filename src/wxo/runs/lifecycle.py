@@ -12,6 +12,7 @@ import contextlib
 import json
 import logging
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,7 +23,7 @@ from wxo.auth.schemas import TenantPrincipal
 from wxo.core.config import RunSettings
 from wxo.core.errors import AppError
 from wxo.runs import events, repository
-from wxo.runs.execution import Executor, HistoryMessage, RunInput, RunOutput
+from wxo.runs.execution import Executor, HistoryMessage, RunEnv, RunInput, RunOutput
 from wxo.runs.models import Run, RunStatus
 from wxo.runs.schemas import AssistantRun
 from wxo.runs.service import message_text
@@ -73,7 +74,7 @@ class Worker:
     sessions: async_sessionmaker[AsyncSession]
     redis: aioredis.Redis
     settings: RunSettings
-    env_for: Any  # Callable[[uuid.UUID], RunEnv]: the Model Proxy as the run's tenant sees it
+    env_for: Callable[[uuid.UUID], RunEnv]  # resources as the run's tenant sees them
 
 
 def _principal(run: Run) -> TenantPrincipal:
