@@ -8,6 +8,7 @@ Query Engine APIs. Deleting the assistant deletes the collection and its files.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Sequence
 
@@ -17,14 +18,23 @@ from wxo.assistants import repository
 from wxo.assistants.exceptions import AssistantFileNotFoundError
 from wxo.assistants.models import CustomAssistant
 from wxo.auth.schemas import TenantPrincipal
+from wxo.core.errors import AppError
 from wxo.documents import collection_service
 from wxo.documents import repository as document_repository
 from wxo.documents import service as documents
 from wxo.documents.exceptions import CollectionNotFoundError
 from wxo.documents.models import Document
 from wxo.documents.schemas import CollectionCreate
+from wxo.llm.service import ProxyContext
+from wxo.retrieval import retrieve as retrieval
+from wxo.retrieval import service as retrieval_service
+from wxo.retrieval.schemas import RetrieveRequest
 
 MAX_LISTED = 10_000
+PASSAGES = 4
+"""How many passages of its files a custom assistant reads before it answers."""
+
+logger = logging.getLogger(__name__)
 
 
 def collection_name(assistant_id: uuid.UUID) -> str:
@@ -126,3 +136,37 @@ async def delete_assistant(
     except CollectionNotFoundError:
         return
     await collection_service.delete_collection(session, io, collection)
+
+
+async def passages(
+    session: AsyncSession,
+    ctx: ProxyContext,
+    tenant_id: uuid.UUID,
+    collection_id: uuid.UUID | None,
+    query: str,
+) -> list[tuple[str, str]]:
+    """`(file name, text)` of the best passages of the assistant's files for `query`.
+
+    They come from the collection's automatic vector index (filled as files are extracted);
+    none before the first upload, or when retrieval fails (the assistant then answers without
+    them: its files help, they are not required).
+    """
+    if collection_id is None or not query.strip():
+        return []
+    collection = await document_repository.get_collection(session, tenant_id, collection_id)
+    if collection is None:
+        return []
+    try:
+        index = await retrieval_service.ensure_default_index(session, collection)
+        if index is None:
+            return []
+        found = await retrieval.retrieve(
+            session,
+            ctx,
+            index,
+            RetrieveRequest(query=query[:8000], top_k=PASSAGES, highlight=False),
+        )
+    except AppError as exc:
+        logger.warning("Searching the files of an assistant failed: %s", exc)
+        return []
+    return [(r.document.title or r.document.name, r.text) for r in found.results]

@@ -15,7 +15,7 @@ from typing import Any, Literal
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from wxo.assistants import repository
+from wxo.assistants import files, repository
 from wxo.assistants.exceptions import (
     AssistantNameTakenError,
     AssistantNotFoundError,
@@ -230,6 +230,18 @@ async def list_callable(session: AsyncSession, tenant_id: uuid.UUID) -> list[Cal
     return found
 
 
+def _system(instructions: str | None, found: Sequence[tuple[str, str]]) -> str | None:
+    """The instructions, followed by the passages of the assistant's files (if any)."""
+    if not found:
+        return instructions
+    excerpts = "\n\n".join(f"[{n}] {name}:\n{text}" for n, (name, text) in enumerate(found, 1))
+    head = f"{instructions}\n\n" if instructions else ""
+    return (
+        f"{head}Excerpts from your files that may help answer the user (use them when they "
+        f"are relevant):\n\n{excerpts}"
+    )
+
+
 Turn = tuple[Literal["system", "user", "assistant"], str]
 
 
@@ -258,7 +270,8 @@ async def call(
     """The assistant's answer to `message` (after `history`: `(role, text)` turns), as deltas.
 
     custom: the Model Proxy (`llm_name`, or the tenant's default chat model) with the
-    assistant's instructions as the system message; watsonx: `call_watsonx_assistant` (its
+    assistant's instructions as the system message, followed by the best passages of its files
+    for `message` (`files.passages`); watsonx: `call_watsonx_assistant` (its
     text parts, separated by blank lines); external_chat: `chat_external_agent` with the
     history and `X-THREAD-ID: thread_id`. `outbound` is the URL-safety policy of outgoing calls
     (default: no internal address; pass `outbound_for(settings)` to honour the administrator's
@@ -267,12 +280,13 @@ async def call(
     """
     policy = outbound or Outbound()
     if kind == "custom":
-        spec = await load_custom(session, tenant_id, id)
-        route = await resolve_route(session, ctx, spec.llm_name, "chat")
+        custom = await get_custom(session, tenant_id, id)
+        route = await resolve_route(session, ctx, custom.llm_name, "chat")
+        found = await files.passages(session, ctx, tenant_id, custom.collection_id, message)
         request = ChatRequest(
             messages=[
                 ChatMessage(role=role, content=text)
-                for role, text in _messages(spec.instructions, history, message)
+                for role, text in _messages(_system(custom.instructions, found), history, message)
             ]
         )
         _, chunks = await stream_chat(ctx, route, request)
