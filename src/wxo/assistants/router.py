@@ -127,7 +127,9 @@ async def upload_assistant_files(
 
     They become documents of the assistant's Document Store collection (made on the first
     upload), extracted in the background like any document (202): their `status` tells when
-    they are ready, and the collection can be indexed and searched.
+    they are ready, and the collection can be indexed and searched. When the assistant answers,
+    the best passages of its files for the user's message are given to its model after the
+    instructions.
     """
     new_files = [await _read(one, io.max_file_bytes) for one in file]
     placed = await files.upload(session, io, principal, assistant, new_files)
