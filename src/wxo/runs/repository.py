@@ -184,15 +184,21 @@ async def stale_running(
 
 
 async def lost_pending(
-    session: AsyncSession, *, older_than: datetime, limit: int = 100
+    session: AsyncSession, *, older_than: datetime, unsent_only: bool, limit: int = 100
 ) -> Sequence[uuid.UUID]:
-    """Pending runs untouched since `older_than` (their message was lost); touched now."""
+    """Pending runs untouched since `older_than` (their message was lost); touched now.
+
+    With `unsent_only`, only runs whose message was never sent (`task_id` NULL).
+    """
+    where = [Run.status == RunStatus.PENDING.value, Run.updated_at < older_than]
+    if unsent_only:
+        where.append(Run.task_id.is_(None))
     result = await session.execute(
         update(Run)
         .where(
             Run.id.in_(
                 select(Run.id)
-                .where(Run.status == RunStatus.PENDING.value, Run.updated_at < older_than)
+                .where(*where)
                 .limit(limit)
                 .with_for_update(skip_locked=True)
                 .scalar_subquery()

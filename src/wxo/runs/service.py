@@ -270,8 +270,12 @@ async def sweep(
     queue: Queue,
     *,
     stale_after_seconds: float,
+    backlog: int = 0,
 ) -> tuple[list[uuid.UUID], list[uuid.UUID]]:
     """Fail running runs whose heartbeat is stale (their worker died); re-send lost pending runs.
+
+    While the broker holds `backlog` messages a pending run may just be waiting its turn: then
+    only runs whose message was never sent are sent (no duplicates piling onto a backlog).
 
     A run whose worker died is not run again (its model or tool calls may have had effects): it
     ends `failed` with `last_error` saying why. Returns (failed, re-sent) run ids.
@@ -298,7 +302,9 @@ async def sweep(
                 failed.append(run_id)
         await session.commit()
     async with sessions() as session:
-        lost = list(await repository.lost_pending(session, older_than=older_than))
+        lost = list(
+            await repository.lost_pending(session, older_than=older_than, unsent_only=backlog > 0)
+        )
         await session.commit()
         for run_id in lost:
             run = await repository.get_run(session, tenant_id=None, run_id=run_id)

@@ -18,6 +18,7 @@ from celery import Task
 from wxo.container import Container
 from wxo.documents.tasks import get_runtime, run_in, task
 from wxo.llm.service import proxy_for
+from wxo.queue.celery_app import CeleryQueue
 from wxo.runs import lifecycle, service
 from wxo.runs.execution import Executor, RunEnv, default_executor
 
@@ -76,6 +77,7 @@ def sweep(self: Task) -> int:
             container.redis,
             container.queue,
             stale_after_seconds=container.settings.runs.stale_after_seconds,
+            backlog=CeleryQueue(self.app).backlog(),
         ),
     )
     return len(failed) + len(resent)
