@@ -35,6 +35,8 @@ async def answer(
 ) -> str:
     """The answer without tool calls: knowledge base answers, or the model's own."""
     kb_tools = [tool for tool in level.tools if tool.kind == "knowledge_base"]
+    if level.depth == 0:
+        state.direct = True
     if not kb_tools:
         system = prompts.system_prompt(
             level.agent.instructions if level.agent else None,
@@ -93,13 +95,13 @@ async def answer(
     return "\n\n".join(texts)
 
 
-def content_for(state: LoopState, level: Level, text: str) -> list[dict[str, Any]]:
+def content_for(state: LoopState, text: str) -> list[dict[str, Any]]:
     """The assistant message's content items.
 
     Direct path with knowledge base answers: those `conversational_search` items (their `text` is
     the answer). Otherwise a `text` item with the answer, then the `conversational_search` items
     of every knowledge base searched along the way (their citations back the answer).
     """
-    if not level.tool_use and state.items:
+    if state.direct and state.items:
         return list(state.items)
     return [{"response_type": "text", "text": text}, *state.items]

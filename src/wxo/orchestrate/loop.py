@@ -16,8 +16,10 @@ every model call, every tool call and every streamed chunk; once it is true the 
 returns what it has (the text streamed so far, the steps, the usage), which the run machinery
 records as a cancelled run (raising instead would race its own cancellation watcher).
 
-Models without tool calling (the built-in `local/...` models, or a provider configured with
-``"tools": false``) take the direct path (`wxo.orchestrate.direct`).
+Models without tool calling (the built-in `local/...` models, a provider configured with
+``"tools": false``, or a model whose provider rejects the first request with tools with a 400
+that mentions tools, as Ollama does for models without tool support) take the direct path
+(`wxo.orchestrate.direct`).
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from wxo.core.errors import AppError, NotFoundError
 from wxo.llm import service as llm_service
 from wxo.llm.base import ChatMessage, ChatRequest, ToolCall
+from wxo.llm.providers.errors import ProviderInvalidRequestError
 from wxo.llm.routing import Route
 from wxo.orchestrate import direct, prompts
 from wxo.orchestrate.backends import AgentLike, Backends, default_backends
@@ -91,7 +94,7 @@ async def run_loop(
         text = await answer(state, level, run.message, run.history)
     except RunStoppedError:
         return _stopped(state, agent)
-    content = direct.content_for(state, level, text)
+    content = direct.content_for(state, text)
     return RunOutput(
         content=content,
         step_history=state.steps,
@@ -177,7 +180,14 @@ async def answer(
         if last and specs:
             messages.append(ChatMessage(role="system", content=prompts.LIMIT_NOTE))
         request = ChatRequest(messages=messages, tools=[] if last else specs, params=state.params)
-        text, calls = await call_model(state, level, request, separate=bool(texts))
+        try:
+            text, calls = await call_model(state, level, request, separate=bool(texts))
+        except ProviderInvalidRequestError as exc:
+            if round_no > 0 or last or "tool" not in str(exc).lower():
+                raise
+            # the provider refuses tools for this model ("does not support tools")
+            logger.info("model %s refused tools (%s); direct path", level.route.primary.name, exc)
+            return await direct.answer(state, replace(level, tool_use=False), message, history)
         if text:
             texts.append(text)
         if not calls or last:

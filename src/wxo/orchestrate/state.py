@@ -35,6 +35,7 @@ class LoopState:
     steps: list[dict[str, Any]] = field(default_factory=list)
     items: list[dict[str, Any]] = field(default_factory=list)  # conversational_search items
     streamed: list[str] = field(default_factory=list)  # every delta sent
+    direct: bool = False  # the run's agent answered on the direct path (no tool calling)
 
     async def step(self, details: list[dict[str, Any]]) -> None:
         """Report a step and keep it for `step_history`."""

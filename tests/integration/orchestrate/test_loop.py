@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from tests.conftest import TenantUser
-from tests.integration.llm.peers import FakeOpenAI, Reply, register
+from tests.integration.llm.peers import FakeOpenAI, Reply, completion, register
 from tests.integration.orchestrate.conftest import (
     KB,
     RecordingSink,
@@ -161,6 +161,36 @@ async def test_extractive_model_answers_knowledge_question_with_citations(
     assert "cannot call tools" in said["note"]
     assert "local/extractive" in said["note"]
     assert out.step_history[0]["step_details"] == calls
+
+
+async def test_provider_refusing_tools_falls_back_to_the_direct_path(
+    live_client: httpx.AsyncClient, live_tenant: TenantUser, container: Container, fake: FakeOpenAI
+) -> None:
+    model = await model_for(live_client, live_tenant, fake)
+    kb = KB("HR Handbook", HANDBOOK)
+    services = Services(agents=[Spec(name="hr", llm=model, knowledge_base_ids=[kb.id])], kbs=[kb])
+    quoted = "- Employees get 25 vacation days a year. [leave-policy]"
+    fake.script(
+        Reply(status=400, json={"error": {"message": "gemma does not support tools"}}),
+        Reply(json=completion(quoted)),
+    )
+    sink = RecordingSink()
+    question = "How many vacation days?"
+    out = await run_loop(
+        env_for(container, live_tenant.tenant_id),
+        run_input(live_tenant.tenant_id, question, agent_id="hr"),
+        sink,
+        services.backends(),
+    )
+    assert "tools" in fake.seen[0].json()
+    assert "tools" not in fake.seen[1].json()
+    assert services.searches == [(kb.id, question, model)]
+    [item] = out.content
+    assert item["response_type"] == "conversational_search"
+    assert item["text"] == quoted
+    assert item["citations"][0]["text"] == "Employees get 25 vacation days a year."
+    assert sink.text == quoted
+    assert model in json.loads(sink.steps[1][0]["content"])["note"]
 
 
 async def test_tool_errors_go_back_to_the_model(
