@@ -161,11 +161,13 @@ async def test_other_tenants_assistant_is_404_and_delete_removes_the_row(
     assistant = await create_custom(client, tenant_a, name="mine")
     url = f"{BASE}/{assistant['id']}"
     for method in ("GET", "PATCH", "DELETE"):
-        kwargs = {"json": {"title": "x"}} if method == "PATCH" else {}
-        response = await client.request(method, url, headers=tenant_b.headers, **kwargs)
+        body = {"title": "x"} if method == "PATCH" else None
+        response = await client.request(method, url, headers=tenant_b.headers, json=body)
         assert response.status_code == 404, method
     files = await client.get(f"{url}/files", headers=tenant_b.headers)
     assert files.status_code == 404
+    untouched = await client.get(url, headers=tenant_a.headers)
+    assert untouched.json()["title"] is None
     assert (await client.get(url)).status_code == 401
     deleted = await client.delete(url, headers=tenant_a.headers)
     assert deleted.status_code == 204
