@@ -16,10 +16,10 @@ every model call, every tool call and every streamed chunk; once it is true the 
 returns what it has (the text streamed so far, the steps, the usage), which the run machinery
 records as a cancelled run (raising instead would race its own cancellation watcher).
 
-Models without tool calling (the built-in `local/...` models, a provider configured with
-``"tools": false``, or a model whose provider rejects the first request with tools with a 400
-that mentions tools, as Ollama does for models without tool support) take the direct path
-(`wxo.orchestrate.direct`).
+Models without tool calling (the built-in `local/...` models, a model registered with
+``provider_config.metadata.tools = "false"``, or a model whose provider rejects the first
+request with tools with a 400 that mentions tools, as Ollama does for models without tool
+support) take the direct path (`wxo.orchestrate.direct`).
 """
 
 from __future__ import annotations
@@ -129,9 +129,19 @@ async def resolve_model(session: AsyncSession, state: LoopState, name: str | Non
 
 
 def calls_tools(route: Route) -> bool:
-    """Whether the route's model can call tools (not a built-in model; not configured off)."""
+    """Whether the route's model can call tools.
+
+    Not for the built-in `local/...` models, nor for a model registered with
+    `provider_config.metadata.tools = "false"`.
+    """
     target = route.primary
-    return target.provider != "local" and target.config.extra.get("tools", True) is not False
+    metadata = target.config.extra.get("metadata") or {}
+    off = isinstance(metadata, dict) and str(metadata.get("tools", "")).lower() in (
+        "false",
+        "no",
+        "0",
+    )
+    return target.provider != "local" and not off
 
 
 async def prepare_level(
