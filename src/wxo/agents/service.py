@@ -222,6 +222,7 @@ async def create_agent(
     try:
         agent = await repository.insert(session, tenant_id=tenant_id, values=values)
     except IntegrityError:  # a concurrent create took the name
+        await session.rollback()
         raise AgentNameTakenError(data.name) from None
     await session.commit()
     return agent
@@ -267,7 +268,8 @@ async def update_agent(
         changes["extra"] = merged
     try:
         updated = await repository.update_agent(session, agent, changes)
-    except IntegrityError:
+    except IntegrityError:  # a concurrent write took the name
+        await session.rollback()
         raise AgentNameTakenError(name) from None
     await session.commit()
     return updated

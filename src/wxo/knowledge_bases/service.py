@@ -195,6 +195,7 @@ async def create_knowledge_base(
             tags=["knowledge-base"],
         ),
     )
+    collection_id = collection.id
     await retrieval_service.ensure_default_index(session, collection)
     try:
         kb = await repository.insert(
@@ -204,19 +205,20 @@ async def create_knowledge_base(
                 "id": kb_id,
                 "name": data.name,
                 "description": data.description,
-                "collection_id": collection.id,
+                "collection_id": collection_id,
                 "extra": extra_fields(data),
                 "created_by": principal.user_id,
             },
         )
-    except IntegrityError:  # a concurrent create took the name
+    except IntegrityError:  # a concurrent create took the name: drop the new collection
         await session.rollback()
-        await collection_service.delete_collection(session, io, collection)
+        orphan = await collection_service.get_collection(session, principal, collection_id)
+        await collection_service.delete_collection(session, io, orphan)
         raise KnowledgeBaseNameTakenError(data.name) from None
     await session.commit()
     placed: list[PlacedFile] = []
     if files:
-        results = await documents.upload_files(session, io, principal, collection.id, files, None)
+        results = await documents.upload_files(session, io, principal, collection_id, files, None)
         placed = [placed_file(p) for p in results]
     return kb, placed
 
@@ -262,7 +264,8 @@ async def update_knowledge_base(
         changes["extra"] = merged
     try:
         updated = await repository.update_kb(session, kb, changes)
-    except IntegrityError:
+    except IntegrityError:  # a concurrent write took the name
+        await session.rollback()
         raise KnowledgeBaseNameTakenError(changes.get("name", kb.name)) from None
     await session.commit()
     return updated

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tests.api.agents.conftest import make_agent, make_kb
 from tests.api.documents.conftest import RecordingQueue
 from tests.conftest import TenantUser
+from wxo.agents import repository as agent_repository
 from wxo.agents import service
 from wxo.agents.exceptions import AgentNotFoundError
 from wxo.agents.models import Agent
@@ -406,3 +407,21 @@ async def test_load_spec_by_id_or_name_and_not_another_tenants(
     for ref in (agent["id"], "librarian", "nobody"):
         with pytest.raises(AgentNotFoundError):
             await service.load_spec(session, tenant_b.tenant_id, ref)
+
+
+async def test_a_create_losing_the_name_race_is_409(
+    client: httpx.AsyncClient,
+    tenant_a: TenantUser,
+    session: AsyncSession,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    await make_agent(client, tenant_a, "raced")
+
+    async def not_seen(*_: object) -> None:  # the other create commits after our check
+        return None
+
+    monkeypatch.setattr(agent_repository, "get_by_name", not_seen)
+    response = await client.post(URL, json={"name": "raced"}, headers=tenant_a.headers)
+    assert response.status_code == 409, response.text
+    rows = await session.execute(select(Agent).where(Agent.tenant_id == tenant_a.tenant_id))
+    assert len(rows.scalars().all()) == 1

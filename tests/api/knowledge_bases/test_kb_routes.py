@@ -13,6 +13,7 @@ from tests.api.knowledge_bases.conftest import RecordingQueue, create_kb, make_k
 from tests.conftest import TenantUser
 from wxo.container import Container
 from wxo.documents.models import Document, DocumentCollection, DocumentStatus
+from wxo.knowledge_bases import repository as kb_repository
 from wxo.knowledge_bases.models import KnowledgeBase
 from wxo.retrieval.models import VectorIndex
 
@@ -402,3 +403,22 @@ async def test_deleting_the_collection_directly_deletes_the_knowledge_base(
     assert response.status_code == 200
     session.expire_all()
     assert await _kb_row(session, kb["id"]) is None
+
+
+async def test_a_create_losing_the_name_race_is_409_and_leaves_no_collection(
+    client: httpx.AsyncClient,
+    tenant_a: TenantUser,
+    queue: RecordingQueue,
+    session: AsyncSession,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    await make_kb(client, tenant_a, "raced")
+
+    async def not_seen(*_: object) -> None:  # the other create commits after our check
+        return None
+
+    monkeypatch.setattr(kb_repository, "get_by_name", not_seen)
+    response = await create_kb(client, tenant_a, {"name": "raced"}, FILES)
+    assert response.status_code == 409, response.text
+    assert len(await _collections(session, tenant_a)) == 1
+    assert queue.sent == []
