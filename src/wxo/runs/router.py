@@ -26,6 +26,7 @@ from wxo.runs.schemas import (
 router = APIRouter(tags=["Orchestrate runs"])
 
 MEDIA_TYPE = "application/json"
+EVENTS_WAIT_MS = 1000  # the documented default of `stream_timeout` on the events route
 STREAM_DOC = (
     "The body is **newline-delimited JSON**: one RunEvent `{id, event, data}` per line (media "
     "type `application/json`, as documented). Order: `run.started`, `message.started`, "
@@ -167,14 +168,14 @@ async def get_run_events(
     principal: CurrentTenant,
     run: OwnedRun,
     stream_timeout: Annotated[
-        int,
+        int | None,
         Query(
             ge=0,
             description="Milliseconds to wait for the run to end (`done`) before answering "
-            "with the events so far; 0 answers at once. With `follow=true`: how long the "
-            "stream stays open at most (0: until `done`).",
+            "with the events so far (default 1000; 0 answers at once). With `follow=true`: "
+            "how long the stream stays open at most (default: until `done`).",
         ),
-    ] = 1000,
+    ] = None,
     after: Annotated[
         str | None,
         Query(description="Only events after this event id (a resume cursor)."),
@@ -192,7 +193,7 @@ async def get_run_events(
     cursor = after if after is not None else last_event_id
     if follow:
         after_seq = events.parse_cursor(run.id, cursor)
-        timeout = None if stream_timeout == 0 else stream_timeout / 1000.0
+        timeout = None if not stream_timeout else stream_timeout / 1000.0
         return _ndjson(
             service.follow(
                 container.sessionmaker,
@@ -209,7 +210,7 @@ async def get_run_events(
         principal,
         run.id,
         after=cursor,
-        wait_seconds=stream_timeout / 1000.0,
+        wait_seconds=(EVENTS_WAIT_MS if stream_timeout is None else stream_timeout) / 1000.0,
     )
     return [RunEventRead.model_validate(e) for e in found]
 

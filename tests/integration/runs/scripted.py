@@ -3,7 +3,7 @@
 `scripted` answers by the user message's first word:
 - `fail ...`: raises an AppError after one delta;
 - `slow ...`: emits a delta every 0.1 s for 60 s (stopped by cancellation only);
-- `drip ...`: like the default answer, with 0.3 s between deltas (for mid-stream disconnects);
+- `drip ...` / `slowdrip ...`: like the default answer, with 0.3 / 0.6 s after each delta;
 - anything else: one intermediate, one step, three deltas spelling
   `echo: <message> (history=<n>)`, with step_history and usage.
 """
@@ -43,7 +43,7 @@ async def _scripted(env: RunEnv, run: RunInput, sink: RunSink) -> RunOutput:
             await sink.delta(".")
             await asyncio.sleep(0.1)
         return RunOutput(content=[{"response_type": "text", "text": "too late"}])
-    pause = 0.3 if first == "drip" else 0.0
+    pause = {"drip": 0.3, "slowdrip": 0.6}.get(first, 0.0)
     await sink.intermediate("thinking", current_agent="scripted-agent")
     await sink.step(STEP)
     parts = answer_parts(run.message, len(run.history))

@@ -212,6 +212,20 @@ async def test_events_wait_up_to_stream_timeout(
     assert [e["event"] for e in full] == SUCCESS_ORDER
 
 
+async def test_follow_stays_open_until_done_by_default(
+    live_client: httpx.AsyncClient, live_tenant: TenantUser, run_worker: WorkerProcess
+) -> None:
+    created = await _start(live_client, live_tenant, "slowdrip follow")
+    started = time.monotonic()
+    response = await live_client.get(
+        f"/v1/orchestrate/runs/{created['run_id']}/events",
+        params={"follow": "true"},
+        headers=live_tenant.headers,
+    )
+    assert time.monotonic() - started > 1.0  # longer than the array's 1000 ms default wait
+    assert [e["event"] for e in ndjson(response.text)] == SUCCESS_ORDER
+
+
 async def test_failed_run_reports_the_error(
     live_client: httpx.AsyncClient, live_tenant: TenantUser, run_worker: WorkerProcess
 ) -> None:
