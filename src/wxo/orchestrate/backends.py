@@ -71,6 +71,7 @@ class Callee:
 
 
 LoadAgent = Callable[[AsyncSession, uuid.UUID, str], Awaitable[AgentLike]]
+ListAgents = Callable[[AsyncSession, uuid.UUID, int], Awaitable[Sequence[str]]]
 DescribeKB = Callable[[AsyncSession, uuid.UUID, Any], Awaitable[tuple[str, str | None]]]
 SearchKB = Callable[[AsyncSession, ProxyContext, uuid.UUID, Any, str, str | None], Awaitable[Any]]
 ListCallable = Callable[[AsyncSession, uuid.UUID], Awaitable[Sequence[Callee]]]
@@ -89,6 +90,7 @@ class Backends:
     search_kb: SearchKB
     list_callable: ListCallable
     call_assistant: CallAssistant
+    list_agents: ListAgents | None = None  # the tenant's visible agents (ids), for the built-in
 
 
 def _callee(item: Any) -> Callee:
@@ -135,6 +137,12 @@ def default_backends(settings: Settings | None = None) -> Backends:
             _callee(item) for item in await assistants_service.list_callable(session, tenant_id)
         ]
 
+    async def list_agents(session: AsyncSession, tenant_id: uuid.UUID, limit: int) -> list[str]:
+        agents = await agents_service.list_agents(
+            session, tenant_id, names=[], ids=[], include_hidden=False, limit=limit, offset=0
+        )
+        return [str(agent.id) for agent in agents]
+
     async def call_assistant(
         session: AsyncSession,
         ctx: ProxyContext,
@@ -165,4 +173,5 @@ def default_backends(settings: Settings | None = None) -> Backends:
         search_kb=search_kb,
         list_callable=list_callable,
         call_assistant=call_assistant,
+        list_agents=list_agents,
     )

@@ -34,6 +34,7 @@ logger = logging.getLogger(__name__)
 ToolKind = Literal["knowledge_base", "agent", "assistant"]
 _NOT_NAME = re.compile(r"[^a-z0-9_-]+")
 _MAX_NAME = 64
+BUILTIN_AGENTS = 20  # the built-in assistant is offered at most this many agents
 
 
 @dataclass(frozen=True)
@@ -100,7 +101,8 @@ async def build_tools(
 ) -> list[Tool]:
     """The tools of `agent`, or of the built-in assistant when `agent` is None.
 
-    The built-in assistant is offered every callable assistant of the tenant. An agent is offered
+    The built-in assistant is offered the tenant's visible agents (the first `BUILTIN_AGENTS`,
+    oldest first) as `transfer_to_*` tools and every callable assistant. An agent is offered
     its knowledge bases, its collaborators (agents; a collaborator that is no agent is looked up
     among the callable assistants by id or name) and the callable assistants its `tools` name.
     References that resolve to nothing are skipped (logged), so a deleted collaborator does not
@@ -110,7 +112,16 @@ async def build_tools(
     tools: list[Tool] = []
     callees = list(await backends.list_callable(session, tenant_id))
     if agent is None:
-        return [_callee_tool(names, c) for c in callees]
+        refs = (
+            await backends.list_agents(session, tenant_id, BUILTIN_AGENTS)
+            if backends.list_agents is not None
+            else []
+        )
+        for ref in refs:
+            tool = await _collaborator(session, backends, tenant_id, names, [], ref)
+            if tool is not None:
+                tools.append(tool)
+        return tools + [_callee_tool(names, c) for c in callees]
     for kb_id in agent.knowledge_base_ids:
         try:
             name, description = await backends.describe_kb(session, tenant_id, kb_id)

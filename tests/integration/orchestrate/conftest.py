@@ -209,7 +209,10 @@ class Services:
             for piece in self.answers.get(name, ["(nothing)"]):
                 yield piece
 
-        return Backends(load_agent, describe, search, list_callable, call)
+        async def list_agents(session: Any, tenant_id: uuid.UUID, limit: int) -> list[str]:
+            return [str(agent.id) for agent in self.agents][:limit]
+
+        return Backends(load_agent, describe, search, list_callable, call, list_agents)
 
 
 async def answer_from(

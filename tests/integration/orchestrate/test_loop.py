@@ -400,6 +400,8 @@ async def test_builtin_assistant_calls_a_callable_assistant(
         additional_parameters={"llm_model_id": model},
     )
     out = await run_loop(env_for(container, live_tenant.tenant_id), run, sink, services.backends())
+    offered = [t["function"]["name"] for t in fake.seen[0].json()["tools"]]
+    assert offered == ["call_weather_bot"]
     system = fake.seen[0].json()["messages"][0]["content"]
     assert system.startswith(prompts.DEFAULT_INSTRUCTIONS)
     assert services.calls == [
@@ -415,6 +417,36 @@ async def test_builtin_assistant_calls_a_callable_assistant(
     assert sink.steps[0][0]["agent_display_name"] == prompts.ASSISTANT_NAME
     assert out.agent_id is None
     assert out.content == [{"response_type": "text", "text": "Rain later today."}]
+
+
+async def test_builtin_assistant_hands_work_to_the_tenants_agents(
+    live_client: httpx.AsyncClient, live_tenant: TenantUser, container: Container, fake: FakeOpenAI
+) -> None:
+    model = await model_for(live_client, live_tenant, fake)
+    billing = Spec(name="billing", display_name="Billing", llm=model, description="Invoices.")
+    bot = Callee(kind="custom", id=uuid.uuid4(), name="Helper")
+    services = Services(agents=[billing], callees=[bot])
+    fake.script(
+        Reply(events=sse_tool_calls([("b", "transfer_to_billing", {"message": "Invoice 7?"})])),
+        Reply(events=sse_text(["Invoice 7 is paid."])),
+        Reply(events=sse_text(["Your invoice is paid."])),
+    )
+    sink = RecordingSink()
+    out = await run_loop(
+        env_for(container, live_tenant.tenant_id),
+        run_input(
+            live_tenant.tenant_id,
+            "Is invoice 7 paid?",
+            additional_parameters={"llm_model_id": model},
+        ),
+        sink,
+        services.backends(),
+    )
+    tools = {t["function"]["name"]: t["function"] for t in fake.seen[0].json()["tools"]}
+    assert list(tools) == ["transfer_to_billing", "call_helper"]
+    assert "Invoices." in tools["transfer_to_billing"]["description"]
+    assert sink.steps[1][0]["content"] == "Invoice 7 is paid."
+    assert out.content == [{"response_type": "text", "text": "Your invoice is paid."}]
 
 
 async def test_builtin_assistant_without_a_default_model_answers_extractively(
