@@ -1,7 +1,8 @@
 """Custom assistants, watsonx Assistant instances and external chat agents
 
 `custom_assistant` (instructions + a Model Proxy model; its files in a Document Store collection),
-`watsonx_assistant` (a registered watsonx Assistant instance; secrets of `config` encrypted) and
+`watsonx_assistant` (a registered watsonx Assistant instance; secrets of `config` encrypted),
+`watsonx_conversation` (the context an instance returned last in a thread, sent back next time) and
 `external_chat_agent` (a chat-completions agent elsewhere; secrets of `auth_config` encrypted).
 Names are unique per tenant in each table.
 
@@ -96,6 +97,32 @@ def upgrade() -> None:
         _jsonb("config", "{}"),
     )
     op.create_table(
+        "watsonx_conversation",
+        sa.Column("assistant_id", sa.Uuid(), nullable=False),
+        sa.Column("thread_id", sa.Uuid(), nullable=False),
+        sa.Column("tenant_id", sa.Uuid(), nullable=False),
+        _jsonb("context", "{}"),
+        sa.Column(
+            "updated_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
+        ),
+        sa.ForeignKeyConstraint(
+            ["assistant_id"],
+            ["watsonx_assistant.id"],
+            name=op.f("fk_watsonx_conversation_assistant_id_watsonx_assistant"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["tenant_id"],
+            ["tenant.id"],
+            name=op.f("fk_watsonx_conversation_tenant_id_tenant"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("assistant_id", "thread_id", name=op.f("pk_watsonx_conversation")),
+    )
+    op.create_table(
         "external_chat_agent",
         *_common("external_chat_agent"),
         sa.Column("instructions", sa.Text(), nullable=True),
@@ -119,5 +146,6 @@ def upgrade() -> None:
 def downgrade() -> None:
     """Revert this revision."""
     op.drop_table("external_chat_agent")
+    op.drop_table("watsonx_conversation")
     op.drop_table("watsonx_assistant")
     op.drop_table("custom_assistant")

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, Text, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Text, UniqueConstraint, func
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -61,3 +62,21 @@ class WatsonxAssistant(UUIDPrimaryKey, Timestamps, Base):
     config: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default="{}")
     created_by: Mapped[uuid.UUID | None]
     created_by_username: Mapped[str | None] = mapped_column(Text)
+
+
+class WatsonxConversation(Base):
+    """The context a watsonx Assistant instance returned last in one of our threads.
+
+    The stateless message API keeps no state: sending the previous answer's `context` back
+    continues the conversation (an action's pending question, its variables).
+    """
+
+    __tablename__ = "watsonx_conversation"
+
+    assistant_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("watsonx_assistant.id", ondelete="CASCADE"), primary_key=True
+    )
+    thread_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenant.id", ondelete="CASCADE"))
+    context: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default="{}")
+    updated_at: Mapped[datetime] = mapped_column(server_default=func.now())

@@ -7,9 +7,10 @@ from collections.abc import Sequence
 from typing import Any, TypeVar
 
 from sqlalchemy import delete, func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from wxo.assistants.models import CustomAssistant, WatsonxAssistant
+from wxo.assistants.models import CustomAssistant, WatsonxAssistant, WatsonxConversation
 
 Row = TypeVar("Row", CustomAssistant, WatsonxAssistant)
 
@@ -89,3 +90,35 @@ async def delete_row(session: AsyncSession, row: CustomAssistant | WatsonxAssist
     """Remove the row."""
     model = type(row)
     await session.execute(delete(model).where(model.id == row.id))
+
+
+async def conversation_context(
+    session: AsyncSession, assistant_id: uuid.UUID, thread_id: uuid.UUID
+) -> dict[str, Any] | None:
+    """The context the instance returned last in the thread (None before its first answer)."""
+    value = await session.scalar(
+        select(WatsonxConversation.context).where(
+            WatsonxConversation.assistant_id == assistant_id,
+            WatsonxConversation.thread_id == thread_id,
+        )
+    )
+    return dict(value) if value is not None else None
+
+
+async def save_conversation_context(
+    session: AsyncSession,
+    tenant_id: uuid.UUID,
+    assistant_id: uuid.UUID,
+    thread_id: uuid.UUID,
+    context: dict[str, Any],
+) -> None:
+    """Remember the context the instance returned in the thread (replacing the previous one)."""
+    statement = pg_insert(WatsonxConversation).values(
+        tenant_id=tenant_id, assistant_id=assistant_id, thread_id=thread_id, context=context
+    )
+    await session.execute(
+        statement.on_conflict_do_update(
+            index_elements=[WatsonxConversation.assistant_id, WatsonxConversation.thread_id],
+            set_={"context": statement.excluded.context, "updated_at": func.statement_timestamp()},
+        )
+    )

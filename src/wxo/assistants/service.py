@@ -271,11 +271,12 @@ async def call(
 
     custom: the Model Proxy (`llm_name`, or the tenant's default chat model) with the
     assistant's instructions as the system message, followed by the best passages of its files
-    for `message` (`files.passages`); watsonx: `call_watsonx_assistant` (its
-    text parts, separated by blank lines); external_chat: `chat_external_agent` with the
-    history and `X-THREAD-ID: thread_id`. `outbound` is the URL-safety policy of outgoing calls
-    (default: no internal address; pass `outbound_for(settings)` to honour the administrator's
-    allow-list). Errors surface on the first iteration: `NotFoundError` (404) for an unknown
+    for `message` (`files.passages`). watsonx: `call_watsonx_assistant`, its text parts
+    separated by blank lines; the context it returns is kept per `thread_id` and sent back on
+    the thread's next call (which commits the session). external_chat: `chat_external_agent`
+    with the history and `X-THREAD-ID: thread_id`. `outbound` is the URL-safety policy of
+    outgoing calls (default: no internal address; pass `outbound_for(settings)` to honour the
+    administrator's allow-list). Errors surface on the first iteration: `NotFoundError` (404) for an unknown
     assistant, `InvalidInputError` for a bad kind, `UpstreamError`s for failed peers.
     """
     policy = outbound or Outbound()
@@ -297,10 +298,18 @@ async def call(
         row = await repository.get(session, WatsonxAssistant, tenant_id, id)
         if row is None:
             raise AssistantNotFoundError
-        texts = await call_watsonx_assistant(
-            watsonx_target(row, ctx.key), message=message, outbound=policy
+        previous = None
+        if thread_id is not None:
+            previous = await repository.conversation_context(session, row.id, thread_id)
+        reply = await call_watsonx_assistant(
+            watsonx_target(row, ctx.key), message=message, outbound=policy, context=previous
         )
-        for n, text in enumerate(texts):
+        if thread_id is not None and reply.context is not None:
+            await repository.save_conversation_context(
+                session, tenant_id, row.id, thread_id, reply.context
+            )
+            await session.commit()
+        for n, text in enumerate(reply.texts):
             yield text if n == 0 else "\n\n" + text
     elif kind == "external_chat":
         agent = await external_service.get(session, tenant_id, id)

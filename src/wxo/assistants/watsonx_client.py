@@ -2,7 +2,7 @@
 
 Stateless message API: `POST {service_instance_url}/v2/assistants/{environment_id}/message
 ?version={api_version}` with `{"input": {"message_type": "text", "text": ...}}` (+ `context`
-from `message_context`). IBM's v2 reference says message requests name the *environment* in
+from `message_context` on the first turn, then the context the previous answer returned). IBM's v2 reference says message requests name the *environment* in
 the `assistant_id` slot (the assistant id only for the classic experience, used here when no
 `environment_id` is configured). Stateless means no session to create, keep alive or lose on
 expiry: each call stands alone, which suits a caller (the Orchestrate Assistant) that already
@@ -36,6 +36,14 @@ IAM_GRANT = "urn:ibm:params:oauth:grant-type:apikey"
 
 class WatsonxAssistantError(UpstreamError):
     """The watsonx Assistant instance (or its token service) failed."""
+
+
+@dataclass(frozen=True)
+class WatsonxReply:
+    """What an instance answered: its text parts, and the context to send back next time."""
+
+    texts: list[str]
+    context: dict[str, Any] | None
 
 
 @dataclass(frozen=True)
@@ -149,8 +157,12 @@ async def call_watsonx_assistant(
     message: str,
     outbound: Outbound,
     user_id: str | None = None,
-) -> list[str]:
+    context: Mapping[str, Any] | None = None,
+) -> WatsonxReply:
     """Send `message` to the instance; the text parts of its answer, in order.
+
+    `context` is the context of the previous answer in this conversation (the stateless API
+    continues a conversation that way); without it, `message_context` is sent.
 
     Raises:
         InvalidInputError: the instance lacks what the call needs (ids, credentials).
@@ -164,7 +176,9 @@ async def call_watsonx_assistant(
         **await auth_headers(target, outbound),
     }
     payload: dict[str, Any] = {"input": {"message_type": "text", "text": message}}
-    if target.message_context:
+    if context is not None:
+        payload["context"] = dict(context)
+    elif target.message_context:
         payload["context"] = dict(target.message_context)
     if user_id:
         payload["user_id"] = user_id
@@ -179,4 +193,5 @@ async def call_watsonx_assistant(
     if status >= 400:
         reason = "rejected our credentials" if status in (401, 403) else "failed"
         raise WatsonxAssistantError(f"watsonx Assistant '{target.name}' {reason} (HTTP {status})")
-    return texts_of(body)
+    returned = body.get("context") if isinstance(body, Mapping) else None
+    return WatsonxReply(texts_of(body), dict(returned) if isinstance(returned, Mapping) else None)

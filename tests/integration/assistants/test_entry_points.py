@@ -11,6 +11,7 @@ import uuid
 
 import httpx
 import pytest
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tests.api.assistants.conftest import create_custom
@@ -177,6 +178,63 @@ async def test_external_and_watsonx_calls_go_through_their_clients(
     assert "".join(texts) == "First.\n\nSecond."
     assert peer.seen[-1].path == "/v2/assistants/env-9/message?version=2023-06-15"
     assert peer.seen[-1].headers["authorization"] == "Bearer wa-token"
+
+
+async def test_a_watsonx_conversation_continues_with_the_context_it_returned(
+    session: AsyncSession,
+    settings: Settings,
+    container: Container,
+    tenant_a: TenantUser,
+    peer: FakeOpenAI,
+) -> None:
+    ctx = proxy_for(container, tenant_a.tenant_id)
+    instance = await watsonx_instance(
+        session, settings, tenant_a, peer, message_context={"skills": {"k": {"v": 0}}}
+    )
+    thread, other_thread = uuid.uuid4(), uuid.uuid4()
+
+    def answer(turn: int) -> Reply:
+        return Reply(
+            json={
+                "output": {"generic": [{"response_type": "text", "text": f"turn {turn}"}]},
+                "context": {"skills": {"k": {"v": turn}}},
+            }
+        )
+
+    async def say(thread_id: uuid.UUID) -> str:
+        pieces = service.call(
+            session,
+            ctx,
+            tenant_a.tenant_id,
+            "watsonx",
+            instance,
+            message="next",
+            history=[],
+            thread_id=thread_id,
+            outbound=ALLOW_LOOPBACK,
+        )
+        return "".join([p async for p in pieces])
+
+    peer.script(answer(1), answer(2), answer(3))
+    assert await say(thread) == "turn 1"
+    assert await say(thread) == "turn 2"
+    assert await say(other_thread) == "turn 3"
+    sent = [s.json().get("context") for s in peer.seen]
+    assert sent == [
+        {"skills": {"k": {"v": 0}}},
+        {"skills": {"k": {"v": 1}}},
+        {"skills": {"k": {"v": 0}}},
+    ]
+    stored = await session.execute(
+        text(
+            "SELECT thread_id, tenant_id, context FROM watsonx_conversation WHERE assistant_id = :a"
+        ),
+        {"a": instance},
+    )
+    assert {(r.thread_id, r.tenant_id, r.context["skills"]["k"]["v"]) for r in stored} == {
+        (thread, tenant_a.tenant_id, 2),
+        (other_thread, tenant_a.tenant_id, 3),
+    }
 
 
 async def test_the_default_outbound_policy_refuses_internal_addresses(

@@ -52,9 +52,10 @@ def target(peer: FakeOpenAI, **over: object) -> WatsonxTarget:
 
 async def ask(target_: WatsonxTarget, outbound: Outbound = ALLOW_LOOPBACK) -> list[str]:
     """One message: the answer's texts."""
-    return await call_watsonx_assistant(
+    reply = await call_watsonx_assistant(
         target_, message="How many vacation days do I have?", outbound=outbound
     )
+    return reply.texts
 
 
 async def test_api_key_is_exchanged_at_iam_and_the_stateless_message_api_is_called(
@@ -77,6 +78,21 @@ async def test_api_key_is_exchanged_at_iam_and_the_stateless_message_api_is_call
     assert message.json() == {
         "input": {"message_type": "text", "text": "How many vacation days do I have?"}
     }
+
+
+async def test_a_previous_context_is_sent_back_and_the_new_one_returned(
+    peer: FakeOpenAI,
+) -> None:
+    peer.script(Reply(json=ANSWER))
+    reply = await call_watsonx_assistant(
+        target(peer, auth_type="NONE", message_context={"skills": {"x": 1}}),
+        message="and next year?",
+        outbound=ALLOW_LOOPBACK,
+        context={"global": {"session_id": "s"}, "skills": {"x": 2}},
+    )
+    assert reply.context == {"global": {"session_id": "s"}}
+    assert peer.seen[0].json()["context"] == {"global": {"session_id": "s"}, "skills": {"x": 2}}
+    assert "authorization" not in peer.seen[0].headers
 
 
 async def test_bearer_token_goes_straight_to_the_instance_with_context(peer: FakeOpenAI) -> None:
