@@ -150,3 +150,15 @@ async def test_nobody_listening_is_an_upstream_error() -> None:
     agent = ExternalChatTarget(name="gone", api_url=f"{closed_port_url()}/chat/completions")
     with pytest.raises(UpstreamError):
         await collect(agent)
+
+
+async def test_a_host_name_is_resolved_vetted_and_kept_in_the_host_header(
+    peer: FakeOpenAI,
+) -> None:
+    peer.script(Reply(events=chunks(["named"])))
+    allow = Outbound(allow_networks=("127.0.0.1/32", "::1/128"), read_timeout=2.0)
+    agent = target(peer, api_url=f"http://localhost:{peer.port}/v1/chat/completions")
+    assert await collect(agent, outbound=allow) == ["named"]
+    assert peer.seen[0].headers["host"] == f"localhost:{peer.port}"
+    with pytest.raises(RefusedURLError, match="localhost"):
+        await collect(agent, outbound=Outbound())
