@@ -7,6 +7,8 @@ OpenAI-compatible peer.
 
 from __future__ import annotations
 
+import asyncio
+import json
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
@@ -217,6 +219,45 @@ async def test_earlier_messages_seed_a_new_thread(
     assert [m["role"] for m in stored] == ["user", "assistant", "user", "assistant"]
     thread = await http.get(f"/v1/threads/{body['thread_id']}", headers=live_tenant.headers)
     assert thread.json()["agent_id"] == agent["id"]
+
+
+async def test_cancelling_a_streamed_chat_ends_it_with_finish_reason_cancelled(
+    served: AppServer, http: httpx.AsyncClient, live_tenant: TenantUser, fake: FakeOpenAI
+) -> None:
+    fake.script(Reply(events=sse_text([f"w{i} " for i in range(400)]), event_delay=0.02))
+    model = await register(
+        http, live_tenant, provider="openai-compatible", base_url=fake.base_url, model="slow"
+    )
+    agent = await make_agent(http, live_tenant, model)
+    body = {"messages": [{"role": "user", "content": "Talk"}], "stream": True}
+    chunks: list[Any] = []
+    async with http.stream(
+        "POST",
+        f"/v1/orchestrate/{agent['id']}/chat/completions",
+        json=body,
+        headers=live_tenant.headers,
+    ) as response:
+        assert response.status_code == 200
+        assert response.headers["content-type"].startswith("text/event-stream")
+        async for line in response.aiter_lines():
+            if not line.startswith("data: "):
+                continue
+            payload = line[len("data: ") :]
+            chunks.append(payload if payload == "[DONE]" else json.loads(payload))
+            if len(chunks) == 3:  # role chunk + two words: cancel the run
+                cancel = await http.post(
+                    f"/v1/orchestrate/runs/cancel/{chunks[0]['id']}", headers=live_tenant.headers
+                )
+                assert cancel.status_code == 200, cancel.text
+    assert chunks[-1] == "[DONE]"
+    assert chunks[-2]["choices"][0]["finish_reason"] == "cancelled"
+    words = "".join(c["choices"][0]["delta"].get("content") or "" for c in chunks[:-1])
+    assert words.startswith("w0 w1 ")
+    assert len(words.split()) < 400
+    run = await http.get(f"/v1/orchestrate/runs/{chunks[0]['id']}", headers=live_tenant.headers)
+    assert run.json()["status"] == "cancelled"
+    await asyncio.wait_for(fake.seen[0].client_left.wait(), 10)
+    assert not fake.seen[0].answered
 
 
 async def test_failed_run_is_502_or_an_error_event(
