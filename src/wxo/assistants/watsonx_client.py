@@ -68,7 +68,7 @@ class WatsonxTarget:
 
 async def _post_json(outbound: Outbound, url: str, what: str, **request: Any) -> tuple[int, Any]:
     async with open_request(outbound, "POST", url, **request) as response:
-        raw = await read_limited(response)
+        raw = await read_limited(response, outbound.max_answer_bytes)
         try:
             body = json.loads(raw) if raw else None
         except ValueError:

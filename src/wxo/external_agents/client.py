@@ -119,7 +119,7 @@ async def chat_external_agent(
             )
         content_type = response.headers.get("content-type", "")
         if "text/event-stream" not in content_type:
-            raw = await read_limited(response)
+            raw = await read_limited(response, outbound.max_answer_bytes)
             try:
                 payload = json.loads(raw)
             except ValueError:
@@ -130,7 +130,14 @@ async def chat_external_agent(
             if text:
                 yield text
             return
+        received = 0
         async for line in response.aiter_lines():
+            received += len(line) + 1
+            if received > outbound.max_answer_bytes:
+                raise ExternalAgentError(
+                    f"External agent '{target.name}' sent more than "
+                    f"{outbound.max_answer_bytes} bytes"
+                )
             if not line.startswith("data:"):
                 continue
             data = line[5:].strip()

@@ -41,6 +41,8 @@ class Outbound:
     allow_networks: tuple[str, ...] = ()
     connect_timeout: float = 10.0
     read_timeout: float = 60.0
+    max_answer_bytes: int = 4 * 1024 * 1024
+    """Largest answer read from a peer (a stream included): more is an error, not a hang."""
 
 
 def outbound_for(settings: Settings) -> Outbound:

@@ -42,11 +42,11 @@ async def collect(target_: ExternalChatTarget, outbound: Outbound = ALLOW_LOOPBA
     ]
 
 
-async def drain(target_: ExternalChatTarget, into: list[str]) -> None:
+async def drain(
+    target_: ExternalChatTarget, into: list[str], outbound: Outbound = ALLOW_LOOPBACK
+) -> None:
     """Append every delta of one call to `into` (what came before a failure stays)."""
-    async for delta in chat_external_agent(
-        target_, messages=[], thread_id=None, outbound=ALLOW_LOOPBACK
-    ):
+    async for delta in chat_external_agent(target_, messages=[], thread_id=None, outbound=outbound):
         into.append(delta)
 
 
@@ -162,3 +162,12 @@ async def test_a_host_name_is_resolved_vetted_and_kept_in_the_host_header(
     assert peer.seen[0].headers["host"] == f"localhost:{peer.port}"
     with pytest.raises(RefusedURLError, match="localhost"):
         await collect(agent, outbound=Outbound())
+
+
+async def test_an_endless_answer_is_cut_off_with_an_error(peer: FakeOpenAI) -> None:
+    peer.script(Reply(events=chunks(["x" * 400] * 50)))
+    small = Outbound(allow_networks=("127.0.0.1/32",), read_timeout=2.0, max_answer_bytes=5000)
+    deltas: list[str] = []
+    with pytest.raises(ExternalAgentError, match="more than 5000 bytes"):
+        await drain(target(peer), deltas, small)
+    assert 0 < len(deltas) < 50
