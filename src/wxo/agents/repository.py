@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from wxo.agents.models import Agent
@@ -34,11 +34,18 @@ async def list_agents(
     *,
     names: Sequence[str],
     ids: Sequence[uuid.UUID],
+    include_hidden: bool,
     limit: int,
     offset: int,
 ) -> Sequence[Agent]:
-    """The tenant's agents, oldest first, optionally only these names and/or ids."""
+    """The tenant's agents, oldest first, optionally only these names and/or ids.
+
+    Hidden agents (`extra.hidden` is true) are left out unless `include_hidden`.
+    """
     query = select(Agent).where(Agent.tenant_id == tenant_id)
+    if not include_hidden:
+        hidden = Agent.extra["hidden"].astext
+        query = query.where(or_(hidden.is_(None), hidden != "true"))
     if names:
         query = query.where(Agent.name.in_(list(names)))
     if ids:

@@ -125,9 +125,15 @@ async def list_agents(
 ) -> list[Agent]:
     """The tenant's agents, oldest first (hidden ones only when asked)."""
     rows = await repository.list_agents(
-        session, tenant_id, names=names, ids=ids, limit=limit, offset=offset
+        session,
+        tenant_id,
+        names=names,
+        ids=ids,
+        include_hidden=include_hidden,
+        limit=limit,
+        offset=offset,
     )
-    return [a for a in rows if include_hidden or not (a.extra or {}).get("hidden")]
+    return list(rows)
 
 
 # --- checks ---------------------------------------------------------------------------------

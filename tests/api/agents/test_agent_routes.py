@@ -214,17 +214,29 @@ async def test_list_is_a_bare_array_filtered_by_names_and_ids(
     client: httpx.AsyncClient, tenant_a: TenantUser, tenant_b: TenantUser
 ) -> None:
     one = await make_agent(client, tenant_a, "one")
-    two = await make_agent(client, tenant_a, "two")
     hidden = await make_agent(client, tenant_a, "ghosty", hidden=True)
+    two = await make_agent(client, tenant_a, "two")
+    shown = await make_agent(client, tenant_a, "shown", hidden=False)
     await make_agent(client, tenant_b, "one")
 
     everything = await client.get(URL, headers=tenant_a.headers)
     assert everything.status_code == 200
-    assert [a["id"] for a in everything.json()] == [one["id"], two["id"]]
+    assert [a["id"] for a in everything.json()] == [one["id"], two["id"], shown["id"]]
+    first = await client.get(URL, params={"limit": 2}, headers=tenant_a.headers)
+    assert [a["id"] for a in first.json()] == [one["id"], two["id"]]  # hidden ones use no slot
     with_hidden = await client.get(
         URL, params={"include_hidden": "true", "include": "global"}, headers=tenant_a.headers
     )
-    assert [a["id"] for a in with_hidden.json()] == [one["id"], two["id"], hidden["id"]]
+    assert [a["id"] for a in with_hidden.json()] == [
+        one["id"],
+        hidden["id"],
+        two["id"],
+        shown["id"],
+    ]
+    paged = await client.get(
+        URL, params={"include_hidden": "true", "limit": 2, "offset": 1}, headers=tenant_a.headers
+    )
+    assert [a["id"] for a in paged.json()] == [hidden["id"], two["id"]]
     by_names = await client.get(
         f"{URL}?names=two&names=nobody&include_hidden=true", headers=tenant_a.headers
     )
