@@ -62,9 +62,12 @@ async def _close(stream: AsyncIterator[Any]) -> None:
 
 
 async def search(
-    state: LoopState, tool: Tool, query: str, *, model_id: str | None
+    state: LoopState, tool: Tool, query: str, *, model_id: str | None, keep_empty: bool = False
 ) -> dict[str, Any]:
     """Search a knowledge base; keep its `conversational_search` item; results for the model.
+
+    An item without search results is kept only with `keep_empty` (on the direct path its text
+    is the answer); in the tool loop it would only add an empty citation block to the message.
 
     In the tool loop the knowledge base answers extractively (`local/extractive`: retrieval and
     quoting, no second generation); the agent's own model writes the answer from the results.
@@ -74,7 +77,8 @@ async def search(
             session, state.env.proxy, state.run.tenant_id, tool.target, query, model_id
         )
     item: dict[str, Any] = dict(found)
-    state.items.append(item)
+    if keep_empty or item.get("search_results"):
+        state.items.append(item)
     results = [
         {
             "title": r.get("title"),

@@ -69,7 +69,9 @@ async def answer(
         before = len(state.items)
         payload: dict[str, Any]
         try:
-            payload = await search(state, tool, message, model_id=level.route.primary.name)
+            payload = await search(
+                state, tool, message, model_id=level.route.primary.name, keep_empty=True
+            )
         except AppError as exc:
             payload = {"error": str(exc)}
         await state.step(

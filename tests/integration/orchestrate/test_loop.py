@@ -193,6 +193,28 @@ async def test_provider_refusing_tools_falls_back_to_the_direct_path(
     assert model in json.loads(sink.steps[1][0]["content"])["note"]
 
 
+async def test_a_search_that_finds_nothing_adds_no_content_item(
+    live_client: httpx.AsyncClient, live_tenant: TenantUser, container: Container, fake: FakeOpenAI
+) -> None:
+    model = await model_for(live_client, live_tenant, fake)
+    empty = KB("Empty", {})
+    services = Services(
+        agents=[Spec(name="a", llm=model, knowledge_base_ids=[empty.id])], kbs=[empty]
+    )
+    fake.script(
+        Reply(events=sse_tool_calls([("e", "search_empty", {"query": "anything"})])),
+        Reply(events=sse_text(["Nothing found."])),
+    )
+    out = await run_loop(
+        env_for(container, live_tenant.tenant_id),
+        run_input(live_tenant.tenant_id, "Find it", agent_id="a"),
+        RecordingSink(),
+        services.backends(),
+    )
+    assert services.searches == [(empty.id, "anything", "local/extractive")]
+    assert out.content == [{"response_type": "text", "text": "Nothing found."}]
+
+
 async def test_tool_errors_go_back_to_the_model(
     live_client: httpx.AsyncClient, live_tenant: TenantUser, container: Container, fake: FakeOpenAI
 ) -> None:
