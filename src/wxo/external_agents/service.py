@@ -95,6 +95,10 @@ async def list_agents(
     )
 
 
+_NULLABLE = frozenset({"title", "description", "instructions", "connection_id"})
+"""Columns a PATCH may set to null."""
+
+
 async def update(
     session: AsyncSession,
     row: ExternalChatAgent,
@@ -149,9 +153,6 @@ async def update(
         raise ExternalAgentNameTakenError(changes.get("name", row.name)) from None
     await session.commit()
     return updated
-
-
-_NULLABLE = frozenset({"title", "description", "instructions", "connection_id"})
 
 
 async def delete(session: AsyncSession, row: ExternalChatAgent) -> None:
