@@ -7,6 +7,11 @@ the table. So a stream never loses or repeats an event, whether it connects befo
 after the run, and a lost publish only delays an event by the poll interval.
 
 Event ids are `<run_id>:<seq, 8 digits>`: they sort in the run's order and are resume cursors.
+
+Text deltas are coalesced: the first `message.delta` goes out at once, later ones at most one per
+`DELTA_WINDOW_SECONDS` with the texts that arrived meanwhile joined, so a fast model costs a
+commit per window rather than per token (bench/runs.py measured one commit per token as the
+main cost of a run). Any other event first flushes the pending text, so the order holds.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ logger = logging.getLogger(__name__)
 
 DONE = "done"
 POLL_SECONDS = 1.0
+DELTA_WINDOW_SECONDS = 0.03
 
 
 def events_channel(run_id: uuid.UUID) -> str:
@@ -82,6 +88,11 @@ async def append(
     return render(run_id, seq, event, json.loads(encoded))
 
 
+def delta_data(text: str) -> dict[str, Any]:
+    """The data of a `message.delta` carrying `text`."""
+    return {"delta": {"role": "assistant", "content": [{"response_type": "text", "text": text}]}}
+
+
 class EventWriter:
     """Stores and publishes one run's events; every event's data has `run_id` and `thread_id`."""
 
@@ -98,14 +109,69 @@ class EventWriter:
         self.redis = redis
         self.run_id = run_id
         self.thread_id = thread_id
+        self._pending: list[str] = []
+        self._last_delta = 0.0
+        self._lock = asyncio.Lock()
+        self._timer: asyncio.Task[None] | None = None
+        self._timer_sleeping = False
 
     async def emit(self, event: str, data: dict[str, Any] | None = None) -> dict[str, Any]:
-        """Commit the event in its own transaction, then publish it; the RunEvent."""
+        """Flush pending text, commit the event in its own transaction, publish it; the RunEvent."""
+        return (await self.emit_many([(event, data or {})]))[0]
+
+    async def emit_many(self, items: list[tuple[str, dict[str, Any]]]) -> list[dict[str, Any]]:
+        """Flush pending text, then commit `items` in one transaction and publish them in order."""
+        await self.flush()
+        return await self._write(items)
+
+    async def text_delta(self, text: str) -> None:
+        """A `message.delta`: now if none went out within the window, else joined to the next."""
+        if not text:
+            return
+        self._pending.append(text)
+        wait = self._last_delta + DELTA_WINDOW_SECONDS - time.monotonic()
+        if wait <= 0:
+            await self.flush()
+        elif self._timer is None or self._timer.done():
+            self._timer = asyncio.create_task(self._flush_after(wait))
+
+    async def flush(self) -> None:
+        """Write the pending text as one `message.delta` (waits for a flush in progress)."""
+        async with self._lock:
+            if not self._pending:
+                return
+            text = "".join(self._pending)
+            self._pending.clear()
+            self._last_delta = time.monotonic()
+            await self._write([("message.delta", delta_data(text))])
+
+    async def close(self) -> None:
+        """Flush pending text and stop the window's timer (before the run's last events)."""
+        if self._timer is not None and self._timer_sleeping:
+            self._timer.cancel()  # only while it sleeps: never in the middle of a commit
+        await self.flush()
+
+    async def _flush_after(self, wait: float) -> None:
+        self._timer_sleeping = True
+        try:
+            await asyncio.sleep(wait)
+        finally:
+            self._timer_sleeping = False
+        try:
+            await self.flush()
+        except Exception:  # the executor's next event or the run's end writes it again
+            logger.warning("run %s: writing a text delta failed", self.run_id, exc_info=True)
+
+    async def _write(self, items: list[tuple[str, dict[str, Any]]]) -> list[dict[str, Any]]:
         async with self.sessions() as session:
-            rendered = await append(session, self.run_id, self.thread_id, event, data or {})
+            written = [
+                await append(session, self.run_id, self.thread_id, event, data)
+                for event, data in items
+            ]
             await session.commit()
-        await self.publish(rendered)
-        return rendered
+        for rendered in written:
+            await self.publish(rendered)
+        return written
 
     async def publish(self, rendered: dict[str, Any]) -> None:
         """Tell live followers (best effort: they re-read the table on a gap or a quiet second)."""

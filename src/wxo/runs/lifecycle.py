@@ -56,11 +56,8 @@ class RunSinkImpl:
         )
 
     async def delta(self, text: str) -> None:
-        """`message.delta`."""
-        await self.writer.emit(
-            "message.delta",
-            {"delta": {"role": "assistant", "content": [{"response_type": "text", "text": text}]}},
-        )
+        """`message.delta` (coalesced by the writer: see `wxo.runs.events`)."""
+        await self.writer.text_delta(text)
 
     def cancelled(self) -> bool:
         """True once the run was asked to stop."""
@@ -257,6 +254,7 @@ async def _end(
     error: str | None = None,
 ) -> str:
     """End the run (if still running) with its terminal event and `done`."""
+    await writer.close()
     async with worker.sessions() as session:
         values: dict[str, Any] = {"last_error": error} if error is not None else {}
         if not await repository.finish(
@@ -310,15 +308,20 @@ async def _complete(worker: Worker, writer: events.EventWriter, run: Run, output
         final = await repository.get_run(session, tenant_id=None, run_id=run.id)
     if final is None:
         return "lost"
-    await writer.emit(
-        "message.created",
-        {
-            "message": message,
-            "agent_id": output.agent_id or run.agent_id,
-            "trace_id": run.trace_id,
-        },
+    await writer.close()
+    await writer.emit_many(
+        [
+            (
+                "message.created",
+                {
+                    "message": message,
+                    "agent_id": output.agent_id or run.agent_id,
+                    "trace_id": run.trace_id,
+                },
+            ),
+            ("message.completed", {"message_id": str(message_id), "usage": output.usage}),
+            ("run.completed", AssistantRun.of(final).model_dump(mode="json")),
+            (events.DONE, {}),
+        ]
     )
-    await writer.emit("message.completed", {"message_id": str(message_id), "usage": output.usage})
-    await writer.emit("run.completed", AssistantRun.of(final).model_dump(mode="json"))
-    await writer.emit(events.DONE, {})
     return RunStatus.COMPLETED.value

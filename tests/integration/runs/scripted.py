@@ -4,6 +4,7 @@
 - `fail ...`: raises an AppError after one delta;
 - `slow ...`: emits a delta every 0.1 s for 60 s (stopped by cancellation only);
 - `drip ...` / `slowdrip ...`: like the default answer, with 0.3 / 0.6 s after each delta;
+- `burst ...`: 200 one-character deltas back to back (`BURST`), as a fast model streams;
 - anything else: one intermediate, one step, three deltas spelling
   `echo: <message> (history=<n>)`, with step_history and usage.
 """
@@ -28,6 +29,9 @@ USAGE = {
 }
 
 
+BURST = "".join(str(i % 10) for i in range(200))
+
+
 def answer_parts(message: str, history: int) -> list[str]:
     """The three deltas the default script sends."""
     return ["echo: ", message, f" (history={history})"]
@@ -43,6 +47,10 @@ async def _scripted(env: RunEnv, run: RunInput, sink: RunSink) -> RunOutput:
             await sink.delta(".")
             await asyncio.sleep(0.1)
         return RunOutput(content=[{"response_type": "text", "text": "too late"}])
+    if first == "burst":
+        for char in BURST:
+            await sink.delta(char)
+        return RunOutput(content=[{"response_type": "text", "text": BURST}], usage=USAGE)
     pause = {"drip": 0.3, "slowdrip": 0.6}.get(first, 0.0)
     await sink.intermediate("thinking", current_agent="scripted-agent")
     await sink.step(STEP)

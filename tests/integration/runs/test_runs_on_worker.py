@@ -13,21 +13,28 @@ import pytest
 from tests.conftest import TenantUser
 from tests.integration.documents.workers import WorkerProcess
 from tests.integration.runs.conftest import events_of, get_run, ndjson, wait_for
-from tests.integration.runs.scripted import STEP, USAGE, answer_parts
+from tests.integration.runs.scripted import BURST, STEP, USAGE, answer_parts
 
 SUCCESS_ORDER = [
     "run.started",
     "message.started",
     "run.step.intermediate",
     "run.step.delta",
-    "message.delta",
-    "message.delta",
-    "message.delta",
+    "message.delta",  # one or more: the writer joins deltas that come within its window
     "message.created",
     "message.completed",
     "run.completed",
     "done",
 ]
+
+
+def _order(events: list[dict[str, Any]]) -> list[str]:
+    """The event names, a run of consecutive `message.delta`s counted once."""
+    names: list[str] = []
+    for event in events:
+        if not (event["event"] == "message.delta" and names and names[-1] == "message.delta"):
+            names.append(event["event"])
+    return names
 
 
 def _check_envelopes(events: list[dict[str, Any]], run_id: str, thread_id: str) -> None:
@@ -89,7 +96,7 @@ async def test_non_stream_run_completes_stores_messages_and_events_in_order(
     assert run["last_error"] is None
 
     events = await events_of(live_client, live_tenant.headers, created["run_id"])
-    assert [e["event"] for e in events] == SUCCESS_ORDER
+    assert _order(events) == SUCCESS_ORDER
     _check_envelopes(events, created["run_id"], created["thread_id"])
     text = "".join(
         e["data"]["delta"]["content"][0]["text"] for e in events if e["event"] == "message.delta"
@@ -153,7 +160,7 @@ async def test_stream_carries_the_events_in_order_and_equals_the_replay(
     assert response.status_code == 200, response.text
     assert response.headers["content-type"].startswith("application/json")
     streamed = ndjson(response.text)
-    assert [e["event"] for e in streamed] == SUCCESS_ORDER
+    assert _order(streamed) == SUCCESS_ORDER
     run_id = streamed[0]["data"]["run_id"]
     thread_id = streamed[0]["data"]["thread_id"]
     _check_envelopes(streamed, run_id, thread_id)
@@ -186,7 +193,7 @@ async def test_resume_after_a_cut_stream_loses_nothing(
         headers=live_tenant.headers,
     )
     rest = ndjson(resumed.text)
-    assert [e["event"] for e in first + rest] == SUCCESS_ORDER
+    assert _order(first + rest) == SUCCESS_ORDER
     assert first + rest == await events_of(live_client, live_tenant.headers, run_id)
     # The Last-Event-ID header works as `after` too, and a replay after the end is empty.
     again = await live_client.get(
@@ -196,6 +203,34 @@ async def test_resume_after_a_cut_stream_loses_nothing(
     assert again.json() == (first + rest)[2:]
     tail = await events_of(live_client, live_tenant.headers, run_id, after=rest[-1]["id"])
     assert tail == []
+
+
+async def test_fast_deltas_are_joined_in_order_and_slow_ones_go_out_alone(
+    live_client: httpx.AsyncClient, live_tenant: TenantUser, run_worker: WorkerProcess
+) -> None:
+    burst = await _start(live_client, live_tenant, "burst of tokens")
+    drip = await _start(live_client, live_tenant, "drip tokens")
+    for created in (burst, drip):
+        run = await wait_for(live_client, live_tenant.headers, created["run_id"], worker=run_worker)
+        assert run["status"] == "completed", run
+    events = await events_of(live_client, live_tenant.headers, burst["run_id"])
+    deltas = [
+        e["data"]["delta"]["content"][0]["text"] for e in events if e["event"] == "message.delta"
+    ]
+    assert "".join(deltas) == BURST
+    assert deltas[0] == BURST[0]  # the first token goes out at once
+    assert 2 <= len(deltas) < len(BURST) / 4, len(deltas)  # one commit per window, not per token
+    assert _order(events) == [
+        "run.started",
+        "message.started",
+        "message.delta",
+        *SUCCESS_ORDER[-4:],
+    ]
+    # 0.3 s between deltas is longer than the window: each is its own event.
+    dripped = await events_of(live_client, live_tenant.headers, drip["run_id"])
+    assert [
+        e["data"]["delta"]["content"][0]["text"] for e in dripped if e["event"] == "message.delta"
+    ] == answer_parts("drip tokens", 0)
 
 
 async def test_events_wait_up_to_stream_timeout(
@@ -209,7 +244,7 @@ async def test_events_wait_up_to_stream_timeout(
     full = await events_of(
         live_client, live_tenant.headers, created["run_id"], stream_timeout=30000
     )
-    assert [e["event"] for e in full] == SUCCESS_ORDER
+    assert _order(full) == SUCCESS_ORDER
 
 
 async def test_follow_stays_open_until_done_by_default(
@@ -223,7 +258,7 @@ async def test_follow_stays_open_until_done_by_default(
         headers=live_tenant.headers,
     )
     assert time.monotonic() - started > 1.0  # longer than the array's 1000 ms default wait
-    assert [e["event"] for e in ndjson(response.text)] == SUCCESS_ORDER
+    assert _order(ndjson(response.text)) == SUCCESS_ORDER
 
 
 async def test_failed_run_reports_the_error(
