@@ -15,7 +15,6 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from wxo.agents import repository
@@ -29,7 +28,9 @@ from wxo.agents.models import Agent
 from wxo.agents.schemas import AgentCreate, AgentRead, AgentUpdate, extra_fields
 from wxo.agents.spec import AgentSpec
 from wxo.auth.schemas import TenantPrincipal
+from wxo.core.db import commit_unique
 from wxo.core.errors import InvalidInputError, NotFoundError
+from wxo.core.extras import merge_extra
 from wxo.knowledge_bases import service as knowledge_bases
 from wxo.llm import service as proxy
 
@@ -225,13 +226,11 @@ async def create_agent(
         "extra": extra_fields(data),
         "created_by": principal.user_id,
     }
-    try:
-        agent = await repository.insert(session, tenant_id=tenant_id, values=values)
-    except IntegrityError:  # a concurrent create took the name
-        await session.rollback()
-        raise AgentNameTakenError(data.name) from None
-    await session.commit()
-    return agent
+    return await commit_unique(
+        session,
+        lambda: repository.insert(session, tenant_id=tenant_id, values=values),
+        lambda: AgentNameTakenError(data.name),
+    )
 
 
 async def update_agent(
@@ -265,20 +264,12 @@ async def update_agent(
         )
     extra = extra_fields(data)
     if extra:
-        merged = dict(agent.extra or {})
-        for key, value in extra.items():
-            if value is None:
-                merged.pop(key, None)
-            else:
-                merged[key] = value
-        changes["extra"] = merged
-    try:
-        updated = await repository.update_agent(session, agent, changes)
-    except IntegrityError:  # a concurrent write took the name
-        await session.rollback()
-        raise AgentNameTakenError(name) from None
-    await session.commit()
-    return updated
+        changes["extra"] = merge_extra(agent.extra, extra)
+    return await commit_unique(
+        session,
+        lambda: repository.update_agent(session, agent, changes),
+        lambda: AgentNameTakenError(name),
+    )
 
 
 async def delete_agent(session: AsyncSession, agent: Agent) -> None:

@@ -12,7 +12,6 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from wxo.assistants import files, repository
@@ -27,6 +26,7 @@ from wxo.assistants.schemas import FIELDS, CustomAssistantCreate, CustomAssistan
 from wxo.assistants.watsonx_client import call_watsonx_assistant
 from wxo.assistants.watsonx_service import target_of as watsonx_target
 from wxo.auth.schemas import TenantPrincipal
+from wxo.core.db import commit_unique
 from wxo.core.errors import NotFoundError
 from wxo.external_agents import fields
 from wxo.external_agents import service as external_service
@@ -123,13 +123,11 @@ async def create_custom(
         "created_by": principal.user_id,
         "created_by_username": principal.username or None,
     }
-    try:
-        async with session.begin_nested():
-            row = await repository.insert(session, CustomAssistant, principal.tenant_id, values)
-    except IntegrityError:
-        raise AssistantNameTakenError(name) from None
-    await session.commit()
-    return row
+    return await commit_unique(
+        session,
+        lambda: repository.insert(session, CustomAssistant, principal.tenant_id, values),
+        lambda: AssistantNameTakenError(name),
+    )
 
 
 async def get_custom(
@@ -171,13 +169,11 @@ async def update_custom(
         await check_llm(session, ctx, changes["llm_name"])
     if not changes:
         return row
-    try:
-        async with session.begin_nested():
-            updated = await repository.update_row(session, row, changes)
-    except IntegrityError:
-        raise AssistantNameTakenError(changes.get("name", row.name)) from None
-    await session.commit()
-    return updated
+    return await commit_unique(
+        session,
+        lambda: repository.update_row(session, row, changes),
+        lambda: AssistantNameTakenError(changes.get("name", row.name)),
+    )
 
 
 # --- entry points for other packages ------------------------------------------------------------

@@ -12,7 +12,6 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from wxo.assistants import repository
@@ -29,6 +28,7 @@ from wxo.assistants.watsonx_schemas import (
     WatsonxAssistantUpdate,
 )
 from wxo.auth.schemas import TenantPrincipal
+from wxo.core.db import commit_unique
 from wxo.external_agents import fields
 from wxo.external_agents.outbound import Outbound, check_target
 from wxo.llm import crypto
@@ -84,13 +84,11 @@ async def create(
         "created_by": principal.user_id,
         "created_by_username": principal.username or None,
     }
-    try:
-        async with session.begin_nested():
-            row = await repository.insert(session, WatsonxAssistant, principal.tenant_id, values)
-    except IntegrityError:
-        raise AssistantNameTakenError(name) from None
-    await session.commit()
-    return row
+    return await commit_unique(
+        session,
+        lambda: repository.insert(session, WatsonxAssistant, principal.tenant_id, values),
+        lambda: AssistantNameTakenError(name),
+    )
 
 
 async def get(
@@ -180,13 +178,11 @@ async def update(
         changes["hidden"] = data.hidden
     if not changes:
         return row
-    try:
-        async with session.begin_nested():
-            updated = await repository.update_row(session, row, changes)
-    except IntegrityError:
-        raise AssistantNameTakenError(changes.get("name", row.name)) from None
-    await session.commit()
-    return updated
+    return await commit_unique(
+        session,
+        lambda: repository.update_row(session, row, changes),
+        lambda: AssistantNameTakenError(changes.get("name", row.name)),
+    )
 
 
 async def delete(session: AsyncSession, row: WatsonxAssistant) -> None:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 from sqlalchemy import ClauseElement, DateTime, MetaData, Row, func
 from sqlalchemy.dialects.postgresql.psycopg import dialect as psycopg_dialect
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -17,6 +18,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+T = TypeVar("T")
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -103,3 +106,20 @@ async def execute_precompiled(
     connection = await session.connection(execution_options=options)
     result = await connection.exec_driver_sql(statement.sql, {**statement.constants, **params})
     return result.fetchall()
+
+
+async def commit_unique(
+    session: AsyncSession, write: Callable[[], Awaitable[T]], taken: Callable[[], Exception]
+) -> T:
+    """Run `write` in a savepoint and commit; a unique violation raises `taken()` instead.
+
+    For writes whose name was checked free first: a concurrent write can still take it, and
+    then the caller gets its own 409 rather than a database error.
+    """
+    try:
+        async with session.begin_nested():
+            result = await write()
+    except IntegrityError:
+        raise taken() from None
+    await session.commit()
+    return result

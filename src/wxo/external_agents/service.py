@@ -9,10 +9,10 @@ import uuid
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from wxo.auth.schemas import TenantPrincipal
+from wxo.core.db import commit_unique
 from wxo.external_agents import fields, repository
 from wxo.external_agents.client import ExternalChatTarget, chat_external_agent
 from wxo.external_agents.exceptions import (
@@ -62,13 +62,11 @@ async def create(
         "created_by": principal.user_id,
         "created_by_username": principal.username or None,
     }
-    try:
-        async with session.begin_nested():
-            row = await repository.insert(session, principal.tenant_id, values)
-    except IntegrityError:
-        raise ExternalAgentNameTakenError(name) from None
-    await session.commit()
-    return row
+    return await commit_unique(
+        session,
+        lambda: repository.insert(session, principal.tenant_id, values),
+        lambda: ExternalAgentNameTakenError(name),
+    )
 
 
 async def get(
@@ -146,13 +144,11 @@ async def update(
         changes["enable_cot"] = data.config.enable_cot
     if not changes:
         return row
-    try:
-        async with session.begin_nested():
-            updated = await repository.update_agent(session, row, changes)
-    except IntegrityError:
-        raise ExternalAgentNameTakenError(changes.get("name", row.name)) from None
-    await session.commit()
-    return updated
+    return await commit_unique(
+        session,
+        lambda: repository.update_agent(session, row, changes),
+        lambda: ExternalAgentNameTakenError(changes.get("name", row.name)),
+    )
 
 
 async def delete(session: AsyncSession, row: ExternalChatAgent) -> None:

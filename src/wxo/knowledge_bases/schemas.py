@@ -13,6 +13,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from wxo.core import extras
+
 NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_-]{0,63}$"
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-?([0-9a-fA-F]{4}-?){3}[0-9a-fA-F]{12}$")
 NAME_RULE = (
@@ -151,5 +153,4 @@ class KnowledgeBaseStatus(BaseModel):
 
 def extra_fields(body: BaseModel) -> dict[str, Any]:
     """The fields of a body that its model does not declare, minus server-managed keys."""
-    extra = body.model_extra or {}
-    return {k: v for k, v in extra.items() if k not in SERVER_KEYS}
+    return extras.extra_fields(body, SERVER_KEYS)

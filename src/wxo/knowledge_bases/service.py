@@ -19,6 +19,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from wxo.auth.schemas import TenantPrincipal
+from wxo.core.db import commit_unique
+from wxo.core.extras import merge_extra
 from wxo.documents import collection_service
 from wxo.documents import service as documents
 from wxo.documents.exceptions import CollectionNotFoundError, FileTooLargeError
@@ -255,20 +257,12 @@ async def update_knowledge_base(
         changes["description"] = sent["description"]
     extra = extra_fields(data)
     if extra:
-        merged = dict(kb.extra or {})
-        for key, value in extra.items():
-            if value is None:
-                merged.pop(key, None)
-            else:
-                merged[key] = value
-        changes["extra"] = merged
-    try:
-        updated = await repository.update_kb(session, kb, changes)
-    except IntegrityError:  # a concurrent write took the name
-        await session.rollback()
-        raise KnowledgeBaseNameTakenError(changes.get("name", kb.name)) from None
-    await session.commit()
-    return updated
+        changes["extra"] = merge_extra(kb.extra, extra)
+    return await commit_unique(
+        session,
+        lambda: repository.update_kb(session, kb, changes),
+        lambda: KnowledgeBaseNameTakenError(changes.get("name", kb.name)),
+    )
 
 
 async def delete_knowledge_base(
