@@ -22,10 +22,11 @@ from wxo import webfetch
 from wxo.blobs.base import BlobNotFoundError, BlobStore
 from wxo.documents import repository
 from wxo.documents.annotation import entity_rows, keyword_rows, queue_annotations
+from wxo.documents.fetched import attach_fetched_file
 from wxo.documents.jobs import ANNOTATE_TASK, EXTRACT_TASK, FETCH_TASK, INDEX_TASK, send_job
 from wxo.documents.models import Document, DocumentStatus
 from wxo.documents.schemas import CollectionSettings
-from wxo.documents.service import DocumentIO, NewFile, attach_fetched_file
+from wxo.documents.service import DocumentIO, NewFile
 from wxo.extraction.base import Extraction, ExtractionError
 from wxo.queue.base import Queue
 
@@ -259,7 +260,7 @@ async def run_fetch(
 ) -> str:
     """Download a queued document's `source_uri`, store the bytes and queue extraction.
 
-    The bytes take the upload path (`service.attach_fetched_file`); `wxo.webfetch` refuses
+    The bytes take the upload path (`fetched.attach_fetched_file`); `wxo.webfetch` refuses
     internal addresses and bounds size, time and redirects (`io.fetch`).
 
     Returns `missing`, `done_already`, `superseded`, `failed` or `fetched`.

@@ -1,7 +1,8 @@
 """Document Store use-cases: documents, their bytes and their pipeline jobs.
 
 Collections are in `wxo.documents.collection_service`; task names and sending a job in
-`wxo.documents.jobs`.
+`wxo.documents.jobs`; documents whose bytes were fetched from their
+`source_uri` in `wxo.documents.fetched`.
 
 Writing use-cases commit once, at their end, and enqueue pipeline jobs only after the commit
 (the row says `queued` first, so a lost message is found again by the sweeper).
@@ -145,7 +146,7 @@ async def list_documents(
     )
 
 
-def _check_size(io: DocumentIO, size: int, filename: str) -> None:
+def check_size(io: DocumentIO, size: int, filename: str) -> None:
     if size > io.max_file_bytes:
         raise FileTooLargeError(
             f"'{filename}' is {size} bytes; the limit per file is {io.max_file_bytes} bytes"
@@ -183,7 +184,7 @@ async def create_document(
     fields = {"name": data.name, **_descriptive(data)}
     if data.text is not None:
         raw = data.text.encode()
-        _check_size(io, len(raw), data.name)
+        check_size(io, len(raw), data.name)
         file = NewFile(raw, data.name, data.content_type or "text/plain")
         placed = await _place(session, io, principal, collection, file, fields)
         if placed.outcome is UploadOutcome.REJECTED:
@@ -248,7 +249,7 @@ async def upload_files(
     if collection is None:
         raise CollectionNotFoundError
     for file in files:
-        _check_size(io, len(file.data), file.filename)
+        check_size(io, len(file.data), file.filename)
     placed = []
     for file in files:
         fields: dict[str, Any] = {"name": file.filename}
@@ -355,70 +356,24 @@ async def upload_document_file(
         QueueFullError: too many jobs wait already.
     """
     check_capacity(io)
-    return await _attach_file(session, io, document, file, queued_detail())
+    return await attach_file(session, io, document, file, queued_detail())
 
 
-async def attach_fetched_file(
-    session: AsyncSession,
-    io: DocumentIO,
-    document: Document,
-    file: NewFile,
-    source: dict[str, Any],
-) -> Document:
-    """Store the bytes fetched from the document's `source_uri` and queue extraction.
-
-    The upload path, with `source` (final URL, file name, timings) kept in `status_detail.fetch`.
-
-    Raises:
-        FileTooLargeError: the file is over the limit.
-    """
-    detail = queued_detail()
-    detail["fetch"] = source
-    return await _attach_file(session, io, document, file, detail)
-
-
-async def add_fetched_document(
-    session: AsyncSession,
-    io: DocumentIO,
-    *,
-    tenant_id: uuid.UUID,
-    collection_id: uuid.UUID,
-    fields: dict[str, Any],
-    file: NewFile,
-    source: dict[str, Any],
-) -> Document:
-    """A new document of bytes already fetched from `fields["source_uri"]` (web sources); commit.
-
-    Like `POST /documents` with a `source_uri` followed by its fetch stage, without fetching
-    twice. The duplicate policy does not apply: a crawled page is one document per URL.
-
-    Raises:
-        FileTooLargeError: the file is over the limit.
-    """
-    _check_size(io, len(file.data), file.filename)
-    document = await repository.insert_document(
-        session,
-        tenant_id=tenant_id,
-        values={
-            "meta": {},
-            "tags": [],
-            **fields,
-            "collection_id": collection_id,
-            "status": DocumentStatus.QUEUED,
-            "status_detail": queued_detail(),
-        },
-    )
-    return await attach_fetched_file(session, io, document, file, source)
-
-
-async def _attach_file(
+async def attach_file(
     session: AsyncSession,
     io: DocumentIO,
     document: Document,
     file: NewFile,
     detail: dict[str, Any],
 ) -> Document:
-    _check_size(io, len(file.data), file.filename)
+    """Store a document's new bytes with `detail` as its status detail and queue extraction.
+
+    Same bytes as stored: nothing changes. Commits.
+
+    Raises:
+        FileTooLargeError: the file is over the limit.
+    """
+    check_size(io, len(file.data), file.filename)
     key = await _put_blob(io, file.data)
     if key == document.content_hash:
         return document

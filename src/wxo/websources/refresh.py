@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from wxo.core.errors import AppError
+from wxo.documents import fetched as fetched_documents
 from wxo.documents import service as documents
 from wxo.documents.models import Document
 from wxo.webfetch import Fetched, FetchError, fetch
@@ -113,10 +114,12 @@ class Refresher:
                     document = await session.get(Document, known.id, with_for_update=True)
                     if document is None:
                         return
-                    await documents.attach_fetched_file(session, self.io, document, file, source)
+                    await fetched_documents.attach_fetched_file(
+                        session, self.io, document, file, source
+                    )
                     self.run.counts["updated"] += 1
                 else:
-                    document = await documents.add_fetched_document(
+                    document = await fetched_documents.add_fetched_document(
                         session,
                         self.io,
                         tenant_id=self.run.tenant_id,
