@@ -13,17 +13,18 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import text
 
-from tests.api.documents.conftest import RecordingQueue
 from tests.conftest import TenantUser, make_tenant_user
-from tests.integration.retrieval.conftest import CountingEmbedder, embedder, process
+from tests.integration.knowledge_bases.helpers import (
+    collection_chunks,
+    committing_client,
+    indexed_knowledge_base,
+)
+from tests.integration.retrieval.conftest import CountingEmbedder, embedder
 from wxo.container import Container
-from wxo.documents.dependencies import get_queue
 from wxo.knowledge_bases import service
 from wxo.knowledge_bases.exceptions import KnowledgeBaseNotFoundError
 from wxo.llm.service import proxy_for
-from wxo.main import create_app
 
 __all__ = ["embedder"]
 
@@ -39,15 +40,7 @@ FILES = {
 @pytest.fixture
 async def recording_client(container: Container) -> AsyncIterator[httpx.AsyncClient]:
     """A committing client whose routes send jobs to a recording queue."""
-    application = create_app(container.settings, container)
-    recording = RecordingQueue()
-
-    async def override() -> RecordingQueue:
-        return recording
-
-    application.dependency_overrides[get_queue] = override
-    transport = httpx.ASGITransport(app=application)
-    async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+    async with committing_client(container) as http:
         yield http
 
 
@@ -66,19 +59,15 @@ async def knowledge_base(
     embedder: CountingEmbedder,
 ) -> AsyncIterator[dict[str, Any]]:
     """A knowledge base of FILES, every document extracted and indexed; deleted afterwards."""
-    response = await recording_client.post(
-        "/v1/orchestrate/knowledge-bases/documents",
-        data={
-            "knowledge_base": json.dumps({"name": "nature", "description": "Tides and cats"}),
-            "file_urls": "{}",
-        },
-        files=[("files", (name, body.encode())) for name, body in FILES.items()],
-        headers=tenant.headers,
+    kb = await indexed_knowledge_base(
+        recording_client,
+        tenant,
+        container,
+        embedder,
+        name="nature",
+        description="Tides and cats",
+        files=FILES,
     )
-    assert response.status_code == 201, response.text
-    kb: dict[str, Any] = response.json()
-    for placed in kb["files"]:
-        await process(container, embedder, placed["document_id"])
     status = await recording_client.get(
         f"/v1/orchestrate/knowledge-bases/{kb['id']}/status", headers=tenant.headers
     )
@@ -90,18 +79,6 @@ async def knowledge_base(
     assert deleted.status_code == 200
 
 
-async def _chunks(container: Container, collection_id: str) -> set[str]:
-    async with container.sessionmaker() as session:
-        rows = await session.execute(
-            text(
-                "SELECT c.text FROM chunk c JOIN document d ON d.id = c.document_id"
-                " WHERE d.collection_id = :c"
-            ),
-            {"c": uuid.UUID(collection_id)},
-        )
-        return {r[0] for r in rows}
-
-
 @pytest.mark.parametrize("model_id", [None, "local/extractive"])
 async def test_extractive_answer_quotes_the_cited_chunks(
     container: Container,
@@ -109,7 +86,7 @@ async def test_extractive_answer_quotes_the_cited_chunks(
     knowledge_base: dict[str, Any],
     model_id: str | None,
 ) -> None:
-    chunks = await _chunks(container, knowledge_base["collection_id"])
+    chunks = await collection_chunks(container, knowledge_base["collection_id"])
     assert chunks
     ctx = proxy_for(container, tenant.tenant_id)
     async with container.sessionmaker() as session:

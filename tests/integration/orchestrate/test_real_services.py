@@ -13,10 +13,13 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import text
 
-from tests.api.documents.conftest import RecordingQueue
 from tests.conftest import TenantUser, make_tenant_user
+from tests.integration.knowledge_bases.helpers import (
+    collection_chunks,
+    committing_client,
+    indexed_knowledge_base,
+)
 from tests.integration.llm.peers import FakeOpenAI, Reply, register
 from tests.integration.orchestrate.conftest import (
     RecordingSink,
@@ -25,10 +28,8 @@ from tests.integration.orchestrate.conftest import (
     sse_text,
     sse_tool_calls,
 )
-from tests.integration.retrieval.conftest import CountingEmbedder, embedder, process
+from tests.integration.retrieval.conftest import CountingEmbedder, embedder
 from wxo.container import Container
-from wxo.documents.dependencies import get_queue
-from wxo.main import create_app
 from wxo.orchestrate.backends import default_backends
 from wxo.orchestrate.loop import run_loop
 
@@ -43,15 +44,7 @@ FILES = {
 @pytest.fixture
 async def http(container: Container) -> AsyncIterator[httpx.AsyncClient]:
     """A committing client whose routes send jobs to a recording queue (processed by hand)."""
-    application = create_app(container.settings, container)
-    recording = RecordingQueue()
-
-    async def override() -> RecordingQueue:
-        return recording
-
-    application.dependency_overrides[get_queue] = override
-    transport = httpx.ASGITransport(app=application)
-    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+    async with committing_client(container) as client:
         yield client
 
 
@@ -67,20 +60,15 @@ async def knowledge_base(
     http: httpx.AsyncClient, tenant: TenantUser, container: Container, embedder: CountingEmbedder
 ) -> dict[str, Any]:
     """A knowledge base of FILES, extracted and indexed."""
-    response = await http.post(
-        "/v1/orchestrate/knowledge-bases/documents",
-        data={
-            "knowledge_base": json.dumps({"name": "company_handbook", "description": "Policies"}),
-            "file_urls": "{}",
-        },
-        files=[("files", (name, body.encode())) for name, body in FILES.items()],
-        headers=tenant.headers,
+    return await indexed_knowledge_base(
+        http,
+        tenant,
+        container,
+        embedder,
+        name="company_handbook",
+        description="Policies",
+        files=FILES,
     )
-    assert response.status_code == 201, response.text
-    kb: dict[str, Any] = response.json()
-    for placed in kb["files"]:
-        await process(container, embedder, placed["document_id"])
-    return kb
 
 
 async def make_agent(http: httpx.AsyncClient, tenant: TenantUser, **body: Any) -> dict[str, Any]:
@@ -92,18 +80,6 @@ async def make_agent(http: httpx.AsyncClient, tenant: TenantUser, **body: Any) -
     assert response.status_code == 201, response.text
     agent: dict[str, Any] = response.json()
     return agent
-
-
-async def chunks_of(container: Container, collection_id: str) -> set[str]:
-    async with container.sessionmaker() as session:
-        rows = await session.execute(
-            text(
-                "SELECT c.text FROM chunk c JOIN document d ON d.id = c.document_id"
-                " WHERE d.collection_id = :c"
-            ),
-            {"c": uuid.UUID(collection_id)},
-        )
-        return {r[0] for r in rows}
 
 
 def check_citations(item: dict[str, Any], chunks: set[str]) -> None:
@@ -136,7 +112,7 @@ async def test_extractive_agent_answers_from_its_knowledge_base_with_citations(
     assert item["response_type"] == "conversational_search"
     assert "25 vacation days" in item["text"]
     assert sink.text == item["text"]
-    check_citations(item, await chunks_of(container, knowledge_base["collection_id"]))
+    check_citations(item, await collection_chunks(container, knowledge_base["collection_id"]))
     assert any("25 vacation days" in c["text"] for c in item["citations"])
     assert item["search_results"][0]["title"] == "leave.md"
     calls = sink.steps[0][0]["tool_calls"]
@@ -179,7 +155,7 @@ async def test_tool_calling_agent_searches_its_knowledge_base(
     assert out.content[0] == {"response_type": "text", "text": "The garage opens at seven."}
     item = out.content[1]
     assert item["response_type"] == "conversational_search"
-    check_citations(item, await chunks_of(container, knowledge_base["collection_id"]))
+    check_citations(item, await collection_chunks(container, knowledge_base["collection_id"]))
     result = json.loads(sink.steps[1][0]["content"])
     assert result["knowledge_base"] == "company_handbook"
     assert any("seven" in r["body"] for r in result["results"])
