@@ -93,7 +93,7 @@ class Guardrail(BaseModel):
 
 
 class Guardrails(StorableBody):
-    """`guardrails`: stored, echoed and given to the executor. Not enforced by the plain executor."""
+    """`guardrails`: stored, echoed and given to the executor. Not enforced: no provider we route to takes them on chat."""
 
     model_config = ConfigDict(extra="allow")
 
