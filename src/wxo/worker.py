@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 
 from wxo.core.config import Settings
-from wxo.queue.celery_app import create_celery
+from wxo.queue.celery_app import MAINTENANCE_QUEUE, create_celery
 
 
 def run_worker(
@@ -34,6 +34,7 @@ def run_worker(
         "--without-gossip",
         "--without-mingle",
         "--hostname=wxo@%h",
+        f"--queues={app.conf.task_default_queue},{MAINTENANCE_QUEUE}",
     ]
     if beat:
         argv += ["--beat", f"--schedule-filename={beat_schedule_file(settings)}"]

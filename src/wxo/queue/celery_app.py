@@ -27,38 +27,42 @@ RUNS_SWEEP_TASK = "wxo.runs.sweep"
 # a priority goes to step 0, the queue's own list. Low-priority jobs go to the last step.
 LOW_PRIORITY_STEP = 9
 PRIORITY_STEPS = [0, LOW_PRIORITY_STEP]
+# The periodic tasks have a queue of their own: the documents sweep skips itself while jobs wait
+# in the default queue, and its peers sent at the same tick must not count as such jobs.
+MAINTENANCE_QUEUE = "wxo.maintenance"
 
 
 def beat_schedule(documents: DocumentSettings) -> dict[str, dict[str, Any]]:
     """The periodic tasks run by Celery beat (`wxo worker --beat`, embedded in `wxo serve`)."""
     if documents.sweep_interval_seconds <= 0:
         return {}
+    # A tick not started within one interval is dropped: the next one does its work.
+    maintenance = {"expires": documents.sweep_interval_seconds, "queue": MAINTENANCE_QUEUE}
     return {
         "documents-sweep": {
             "task": SWEEP_TASK,
             "schedule": documents.sweep_interval_seconds,
             "kwargs": {"older_than_seconds": documents.sweep_stuck_after_seconds},
-            # A sweep not started within one interval is dropped: the next one does its work.
-            "options": {"expires": documents.sweep_interval_seconds},
+            "options": maintenance,
         },
         # Documents an index lacks although they are extracted (a lost refresh job).
         "indices-sweep": {
             "task": INDEX_SWEEP_TASK,
             "schedule": documents.sweep_interval_seconds,
-            "options": {"expires": documents.sweep_interval_seconds},
+            "options": maintenance,
         },
         # Refresh schedules due (claimed FOR UPDATE SKIP LOCKED) and refresh runs whose worker died.
         "refresh-tick": {
             "task": REFRESH_TICK_TASK,
             "schedule": documents.sweep_interval_seconds,
             "kwargs": {"stuck_after_seconds": documents.sweep_stuck_after_seconds},
-            "options": {"expires": documents.sweep_interval_seconds},
+            "options": maintenance,
         },
         # Runs whose worker died (stale heartbeat) end `failed`; lost pending runs are re-sent.
         "runs-sweep": {
             "task": RUNS_SWEEP_TASK,
             "schedule": documents.sweep_interval_seconds,
-            "options": {"expires": documents.sweep_interval_seconds},
+            "options": maintenance,
         },
     }
 

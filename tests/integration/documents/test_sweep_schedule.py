@@ -12,7 +12,7 @@ from celery import Celery
 
 from wxo.core.config import DocumentSettings, Settings
 from wxo.documents import tasks
-from wxo.queue.celery_app import SWEEP_TASK, create_celery
+from wxo.queue.celery_app import MAINTENANCE_QUEUE, SWEEP_TASK, create_celery
 from wxo.worker import run_worker
 
 
@@ -25,7 +25,9 @@ def test_beat_schedule_runs_the_sweep_task_from_settings(settings: Settings) -> 
     assert entry["task"] == SWEEP_TASK == tasks.SWEEP_TASK
     assert entry["schedule"] == 30
     assert entry["kwargs"] == {"older_than_seconds": 120}
-    assert entry["options"] == {"expires": 30}
+    assert entry["options"] == {"expires": 30, "queue": MAINTENANCE_QUEUE}
+    # Every periodic task goes to the maintenance queue, so none counts as the sweep's backlog.
+    assert {e["options"]["queue"] for e in app.conf.beat_schedule.values()} == {MAINTENANCE_QUEUE}
 
 
 def test_beat_schedule_defaults_to_a_minute_and_zero_turns_it_off(settings: Settings) -> None:
@@ -45,6 +47,7 @@ def test_worker_runs_embedded_beat_with_its_schedule_in_the_data_dir(
     run_worker(local, concurrency=1, beat=beat)
     [argv] = seen
     schedule = tmp_path / "celery" / "beat-schedule"
+    assert f"--queues=celery,{MAINTENANCE_QUEUE}" in argv  # jobs and the periodic tasks
     if beat:
         assert "--beat" in argv
         assert f"--schedule-filename={schedule}" in argv
@@ -56,15 +59,18 @@ def test_worker_runs_embedded_beat_with_its_schedule_in_the_data_dir(
 def test_sweep_backlog_guard_counts_messages_waiting_in_the_queue(settings: Settings) -> None:
     app = create_celery(settings.require_redis_url())
     app.conf.task_default_queue = f"sweep-test-{uuid.uuid4().hex[:8]}"
+    maintenance = f"{app.conf.task_default_queue}-maintenance"
     task: Any = SimpleNamespace(app=app)
     try:
         assert tasks._queue_backlog(task) == 0
         app.send_task("wxo.nothing", queue=app.conf.task_default_queue)
         app.send_task("wxo.nothing", queue=app.conf.task_default_queue)
+        app.send_task("wxo.nothing", queue=maintenance)  # a peer periodic task is not backlog
         assert tasks._queue_backlog(task) == 2
     finally:
         with app.connection_for_write() as connection:
             connection.default_channel.queue_purge(app.conf.task_default_queue)
+            connection.default_channel.queue_purge(maintenance)
         app.close()
 
 
