@@ -20,6 +20,11 @@ export function setToken(value) {
   token = value;
 }
 
+// The Authorization header for requests made without `request` (an XMLHttpRequest upload).
+export function authHeaders() {
+  return token ? { Authorization: `Bearer ${token}` } : {};
+}
+
 function messageOf(status, body) {
   if (body && typeof body === "object") {
     const detail = body.detail ?? body.message ?? body.error;
