@@ -21,8 +21,10 @@ def _path(collection_id: str, tail: str = "web-source") -> str:
     return f"/v1/document-collections/{collection_id}/{tail}"
 
 
-async def _count(session: AsyncSession, model: Any) -> int:
-    return int((await session.execute(select(func.count()).select_from(model))).scalar_one())
+async def _count(session: AsyncSession, model: Any, tenant: TenantUser) -> int:
+    """Rows of `tenant` (other tests may have committed rows of their own tenants)."""
+    stmt = select(func.count()).select_from(model).where(model.tenant_id == tenant.tenant_id)
+    return int((await session.execute(stmt)).scalar_one())
 
 
 async def test_put_get_delete_web_source_with_schedule(
@@ -37,22 +39,26 @@ async def test_put_get_delete_web_source_with_schedule(
     assert read["same_host_only"] is True
     assert read["refresh_schedule"] == "0 3 * * *"
     assert read["next_refresh_at"].endswith(("03:00:00Z", "03:00:00+00:00"))
-    schedule = (await session.execute(select(RefreshSchedule))).scalar_one()
+    schedule = (
+        await session.execute(
+            select(RefreshSchedule).where(RefreshSchedule.tenant_id == tenant_a.tenant_id)
+        )
+    ).scalar_one()
     assert (schedule.owner_kind, schedule.owner_id) == ("collection", uuid.UUID(collection["id"]))
     assert schedule.collection_ids == [collection["id"]]
 
     # Replacing without a schedule removes the schedule.
     put = await client.put(_path(collection["id"]), json=GOOD, headers=tenant_a.headers)
     assert put.json()["refresh_schedule"] is None
-    assert await _count(session, RefreshSchedule) == 0
-    assert await _count(session, WebSource) == 1
+    assert await _count(session, RefreshSchedule, tenant_a) == 0
+    assert await _count(session, WebSource, tenant_a) == 1
 
     got = await client.get(_path(collection["id"]), headers=tenant_a.headers)
     assert got.status_code == 200
     assert got.json()["max_depth"] == 1
     deleted = await client.delete(_path(collection["id"]), headers=tenant_a.headers)
     assert deleted.status_code == 204
-    assert await _count(session, WebSource) == 0
+    assert await _count(session, WebSource, tenant_a) == 0
     missing = await client.get(_path(collection["id"]), headers=tenant_a.headers)
     assert missing.status_code == 404
 
@@ -84,8 +90,8 @@ async def test_bad_web_source_is_refused_and_nothing_stored(
     response = await client.put(_path(collection["id"]), json=body, headers=tenant_a.headers)
     assert response.status_code == status, response.text
     assert fragment in response.text
-    assert await _count(session, WebSource) == 0
-    assert await _count(session, RefreshSchedule) == 0
+    assert await _count(session, WebSource, tenant_a) == 0
+    assert await _count(session, RefreshSchedule, tenant_a) == 0
 
 
 async def test_other_tenants_collection_and_runs_are_404(
@@ -113,8 +119,12 @@ async def test_other_tenants_collection_and_runs_are_404(
         assert response.status_code == 404, (method, url, response.text)
     listed = await client.get("/v1/refresh-runs", headers=tenant_b.headers)
     assert listed.json()["total"] == 0
-    assert await _count(session, RefreshRun) == 1
-    assert (await session.execute(select(WebSource.seed_urls))).scalar_one() == GOOD["seed_urls"]
+    assert await _count(session, RefreshRun, tenant_a) == 1
+    assert (
+        await session.execute(
+            select(WebSource.seed_urls).where(WebSource.tenant_id == tenant_a.tenant_id)
+        )
+    ).scalar_one() == GOOD["seed_urls"]
 
 
 async def test_refresh_is_idempotent_while_a_run_is_active(
@@ -128,7 +138,7 @@ async def test_refresh_is_idempotent_while_a_run_is_active(
     assert first.json()["status"] == "queued"
     assert first.json()["trigger"] == "manual"
     assert queue.sent == [("wxo.websources.refresh", {"run_id": first.json()["id"]})]
-    assert await _count(session, RefreshRun) == 1
+    assert await _count(session, RefreshRun, tenant_a) == 1
 
     # Once it has finished, a new refresh is a new run.
     row = await session.get(RefreshRun, uuid.UUID(first.json()["id"]))
