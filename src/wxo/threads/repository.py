@@ -98,15 +98,23 @@ async def list_threads(
     tenant_id: uuid.UUID,
     agent_id: uuid.UUID | None,
     assistant_id: uuid.UUID | None,
+    title: str | None = None,
     limit: int,
     offset: int,
 ) -> Sequence[Thread]:
-    """Live threads, newest activity first (served by `ix_thread_tenant_id_updated_at`)."""
+    """Live threads, newest activity first (served by `ix_thread_tenant_id_updated_at`).
+
+    `title` keeps the threads whose title contains it, in any case; `%`, `_` and backslashes in
+    it are taken literally.
+    """
     stmt = select(Thread).where(Thread.tenant_id == tenant_id, Thread.deleted_at.is_(None))
     if agent_id is not None:
         stmt = stmt.where(Thread.agent_id == agent_id)
     if assistant_id is not None:
         stmt = stmt.where(Thread.assistant_id == assistant_id)
+    if title:
+        literal = title.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        stmt = stmt.where(Thread.title.ilike(f"%{literal}%", escape="\\"))
     stmt = stmt.order_by(Thread.updated_at.desc(), Thread.id.desc()).limit(limit).offset(offset)
     return (await session.scalars(stmt, execution_options=_REFRESH)).all()
 

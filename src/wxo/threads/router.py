@@ -58,12 +58,32 @@ async def list_threads(
     assistant_id: Annotated[
         uuid.UUID | None, Query(description="Only this assistant's threads.")
     ] = None,
+    title: Annotated[
+        str | None,
+        Query(
+            max_length=200,
+            pattern=r"^[^\x00]*$",
+            description="Only threads whose title contains this text, in any case (`%` and `_` "
+            "are plain characters). An extension: the documented API filters by agent only.",
+        ),
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=1000, description="Page size.")] = 50,
     offset: Annotated[int, Query(ge=0, description="Threads to skip.")] = 0,
 ) -> list[ThreadRead]:
-    """List message threads, most recently active first (bare array; deleted ones hidden)."""
+    """List message threads, most recently active first (bare array; deleted ones hidden).
+
+    The filters combine. `title` is this server's addition (the web console searches threads by
+    title with it): a case-insensitive substring match on the thread's title, wildcards taken
+    literally; an empty `title` filters nothing.
+    """
     threads = await service.list_threads(
-        session, principal, agent_id=agent_id, assistant_id=assistant_id, limit=limit, offset=offset
+        session,
+        principal,
+        agent_id=agent_id,
+        assistant_id=assistant_id,
+        title=title,
+        limit=limit,
+        offset=offset,
     )
     return [ThreadRead.of(t, principal.tenant_name) for t in threads]
 

@@ -85,15 +85,17 @@ async def list_threads(
     *,
     agent_id: uuid.UUID | None = None,
     assistant_id: uuid.UUID | None = None,
+    title: str | None = None,
     limit: int = 50,
     offset: int = 0,
 ) -> Sequence[Thread]:
-    """The tenant's live threads, most recently active first."""
+    """The tenant's live threads, most recently active first (`title`: a title substring)."""
     return await repository.list_threads(
         session,
         tenant_id=principal.tenant_id,
         agent_id=agent_id,
         assistant_id=assistant_id,
+        title=title,
         limit=limit,
         offset=offset,
     )
