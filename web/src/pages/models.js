@@ -1,5 +1,42 @@
+// Models (#/models, #/models/try/NAME): the built-in and registered models in one table,
+// registering a provider model, and trying a prompt against a chat model.
+import { useState } from "preact/hooks";
 import { html } from "../html.js";
+import { navigate } from "../router.js";
+import { ErrorNotice, useLoad } from "../components.js";
+import { loadModels } from "./models/data.js";
+import { ModelTable } from "./models/table.js";
+import { RegisterForm } from "./models/register.js";
+import { TryPrompt } from "./models/try.js";
 
-export function ModelsPage() {
-  return html`<main class="page"><h1>Models</h1></main>`;
+export function ModelsPage({ params = [] }) {
+  const [kind, setKind] = useState("all");
+  const [version, setVersion] = useState(0); // bumped when a model is registered or deleted
+  const changed = () => setVersion((v) => v + 1);
+  const listed = useLoad(() => loadModels(kind), [kind, version]);
+  // The try panel needs every chat model, whatever the table's kind filter shows.
+  const all = useLoad(() => loadModels("chat"), [version]);
+  const selected = params[0] === "try" ? params[1] || "" : "";
+
+  return html`<main class="page models-page">
+    <h1>Models</h1>
+    <section class="card" aria-labelledby="models-title">
+      <h2 id="models-title">Built-in and registered models</h2>
+      <${ErrorNotice} error=${listed.error} onRetry=${listed.reload} />
+      ${listed.loading && !listed.data
+        ? html`<p class="muted" role="status">Loading models…</p>`
+        : listed.data && html`<${ModelTable} models=${listed.data} kind=${kind} onKind=${setKind} onChanged=${changed} />`}
+    </section>
+    <div class="models-columns">
+      <section class="card" id="try">
+        <${ErrorNotice} error=${all.error} onRetry=${all.reload} />
+        ${all.data
+          ? html`<${TryPrompt} models=${all.data} selected=${selected} onSelect=${(name) => navigate("models", "try", name)} />`
+          : !all.error && html`<p class="muted" role="status">Loading models…</p>`}
+      </section>
+      <section class="card">
+        <${RegisterForm} onRegistered=${changed} />
+      </section>
+    </div>
+  </main>`;
 }
