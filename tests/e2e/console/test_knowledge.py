@@ -1,0 +1,283 @@
+"""The knowledge page in Chromium: collections, many-file uploads with live statuses, a document.
+
+Everything the page shows is checked against the API afterwards: the documents exist, are ready
+(or failed with the reason the page showed), and the document view shows the server's own text,
+elements, keywords, entities and extracted image.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import re
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from playwright.sync_api import FilePayload, Locator, Page, expect
+
+from tests.e2e.conftest import ServerProcess
+
+PROCESSING = 120_000  # ms: the first document also loads the embedding model
+
+
+def _png() -> bytes:
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (24, 16), "red").save(out, format="PNG")
+    return out.getvalue()
+
+
+def _html_page(marker: str) -> bytes:
+    image = base64.b64encode(_png()).decode()
+    return f"""<!doctype html><html lang="en"><head><title>Robins of London {marker}</title></head>
+<body><main>
+<h1>Robins of London</h1>
+<p>Ada Lovelace watched robins in Hyde Park with Charles Babbage every spring in London.
+Robins sing at dawn; the robin population of London grows when winters are mild. {marker}</p>
+<h2>Feeding robins</h2>
+<ul><li>Mealworms in the morning</li><li>Suet in the winter</li></ul>
+<img alt="A robin on a branch" src="data:image/png;base64,{image}">
+</main></body></html>""".encode()
+
+
+def _sparrows(marker: str) -> bytes:
+    return f"Sparrows nest under roofs in Paris. {marker}\n".encode()
+
+
+def _api(server: ServerProcess, method: str, path: str, **kwargs: Any) -> httpx.Response:
+    return httpx.request(method, server.url + path, headers=server.headers, timeout=30, **kwargs)
+
+
+def _collection_documents(server: ServerProcess, collection_id: str) -> dict[str, dict[str, Any]]:
+    response = _api(
+        server, "GET", "/v1/documents", params={"collection_id": collection_id, "limit": 100}
+    )
+    response.raise_for_status()
+    return {doc["name"]: doc for doc in response.json()["data"]}
+
+
+def _upload_row(page: Page, name: str) -> Locator:
+    return page.get_by_test_id("upload-row").filter(has_text=name)
+
+
+def _create_collection_in_ui(page: Page, name: str, description: str) -> str:
+    page.goto("/#/knowledge")
+    page.get_by_label("Name").fill(name)
+    page.get_by_label("Description").fill(description)
+    page.get_by_role("button", name="Create collection").click()
+    expect(page.get_by_role("heading", level=1, name=name)).to_be_visible()
+    return page.url.rsplit("/", 1)[-1]
+
+
+def _drop_file(page: Page, name: str, text: str, mime: str) -> None:
+    """Drag-and-drop as the browser does it: a DataTransfer carrying a File, dropped on the zone."""
+    page.evaluate(
+        """([name, text, mime]) => {
+            const transfer = new DataTransfer();
+            transfer.items.add(new File([text], name, { type: mime }));
+            const zone = document.querySelector('[data-testid="dropzone"]');
+            for (const type of ["dragenter", "dragover", "drop"]) {
+                zone.dispatchEvent(new DragEvent(type, {
+                    bubbles: true, cancelable: true, dataTransfer: transfer,
+                }));
+            }
+        }""",
+        [name, text, mime],
+    )
+
+
+@pytest.fixture
+def uploaded(
+    signed_in: Page, console_server: ServerProcess, shot: Callable[[Page, str], Path]
+) -> dict[str, Any]:
+    """A collection made in the page, with files uploaded through the file input and a drop."""
+    page = signed_in
+    marker = uuid.uuid4().hex[:8]
+    name = f"Field notes {marker}"
+    collection_id = _create_collection_in_ui(page, name, "Birds seen in town")
+    files = [
+        FilePayload(name=f"robins-{marker}.html", mimeType="text/html", buffer=_html_page(marker)),
+        FilePayload(name=f"sparrows-{marker}.txt", mimeType="text/plain", buffer=_sparrows(marker)),
+        FilePayload(
+            name=f"broken-{marker}.pdf",
+            mimeType="application/pdf",
+            buffer=b"%PDF-1.7\nthis is not really a PDF at all\n",
+        ),
+    ]
+    page.get_by_label("Files to upload").set_input_files(files)
+    dropped = f"wrens-{marker}.md"
+    _drop_file(page, dropped, f"# Wrens\n\nWrens are small and loud. {marker}\n", "text/markdown")
+    return {
+        "page": page,
+        "marker": marker,
+        "name": name,
+        "collection_id": collection_id,
+        "ready": [files[0]["name"], files[1]["name"], dropped],
+        "broken": files[2]["name"],
+        "html": files[0]["name"],
+        "txt": files[1]["name"],
+    }
+
+
+def test_upload_many_files_and_watch_them_become_ready(
+    uploaded: dict[str, Any], console_server: ServerProcess, shot: Callable[[Page, str], Path]
+) -> None:
+    page: Page = uploaded["page"]
+    for name in uploaded["ready"]:
+        row = _upload_row(page, name)
+        expect(row.get_by_text("created")).to_be_visible(timeout=PROCESSING)
+        expect(row.get_by_test_id("document-status")).to_have_text("ready", timeout=PROCESSING)
+    broken = _upload_row(page, uploaded["broken"])
+    expect(broken.get_by_test_id("document-status")).to_have_text("failed", timeout=PROCESSING)
+
+    # The server agrees, and the reason the page shows is the server's own.
+    documents = _collection_documents(console_server, uploaded["collection_id"])
+    assert sorted(documents) == sorted([*uploaded["ready"], uploaded["broken"]])
+    for name in uploaded["ready"]:
+        assert documents[name]["status"] == "ready", documents[name]["status_detail"]
+    failure = documents[uploaded["broken"]]
+    assert failure["status"] == "failed"
+    reason = failure["status_detail"]["error"]["message"]
+    assert reason
+    expect(broken.get_by_test_id("failure-reason")).to_contain_text(reason)
+
+    # The list below shows the same statuses.
+    listed = page.get_by_role("list", name="Documents")
+    expect(listed.get_by_test_id("document-row")).to_have_count(4)
+    html_row = listed.get_by_test_id("document-row").filter(has_text=uploaded["html"])
+    expect(html_row.get_by_test_id("document-status")).to_have_text("ready")
+    shot(page, "knowledge-upload")
+
+    # The same bytes again: the collection's duplicate policy (skip) answers, in its own words.
+    page.get_by_label("Files to upload").set_input_files(
+        [
+            FilePayload(
+                name=uploaded["txt"], mimeType="text/plain", buffer=_sparrows(uploaded["marker"])
+            )
+        ]
+    )
+    again = _upload_row(page, uploaded["txt"]).first
+    expect(again.get_by_text("skipped")).to_be_visible()
+    expect(again).to_contain_text("already")
+    assert len(_collection_documents(console_server, uploaded["collection_id"])) == 4
+
+    page.set_viewport_size({"width": 390, "height": 844})
+    shot(page, "knowledge-phone")
+
+    page.goto("/#/knowledge")
+    row = page.get_by_test_id("collection-row").filter(has_text=uploaded["name"])
+    expect(row).to_contain_text("4 documents (")
+    expect(row).to_contain_text("1 failed")
+    page.set_viewport_size({"width": 1280, "height": 860})
+    shot(page, "knowledge")
+
+
+def _wait_ready(server: ServerProcess, document_id: str, timeout: float = 120.0) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        status = _api(server, "GET", f"/v1/documents/{document_id}/status").json()
+        if status["status"] in ("ready", "failed"):
+            assert status["status"] == "ready", status
+            return dict(_api(server, "GET", f"/v1/documents/{document_id}").json())
+        time.sleep(0.3)
+    raise AssertionError(f"document {document_id} not ready in {timeout}s")
+
+
+def test_document_view_shows_text_elements_images_and_metadata(
+    signed_in: Page, console_server: ServerProcess, shot: Callable[[Page, str], Path]
+) -> None:
+    page = signed_in
+    marker = uuid.uuid4().hex[:8]
+    created = _api(
+        console_server, "POST", "/v1/document-collections", json={"name": f"Guides {marker}"}
+    )
+    collection_id = created.json()["id"]
+    original = _html_page(marker)
+    upload = _api(
+        console_server,
+        "POST",
+        f"/v1/document-collections/{collection_id}/documents",
+        files=[("files", (f"robins-{marker}.html", original, "text/html"))],
+    )
+    assert upload.status_code == 202, upload.text
+    document_id = upload.json()["data"][0]["document"]["id"]
+    doc = _wait_ready(console_server, document_id)
+    base = f"/v1/documents/{document_id}"
+    text = _api(console_server, "GET", f"{base}/text", params={"format": "text"}).json()["text"]
+    elements = _api(console_server, "GET", f"{base}/elements").json()
+    metadata = _api(console_server, "GET", f"{base}/metadata").json()
+    images = _api(console_server, "GET", f"{base}/images").json()
+    assert metadata["keywords"]
+    assert metadata["entities"]
+    assert images
+
+    page.goto(f"/#/knowledge/{collection_id}/{document_id}")
+    expect(page.get_by_role("heading", level=1)).to_have_text(doc["title"] or doc["name"])
+    expect(page.get_by_test_id("document-status")).to_have_text("ready")
+
+    # Clean text, rendered from Markdown and as plain text.
+    shown = page.get_by_test_id("document-text")
+    expect(shown).to_contain_text("Ada Lovelace watched robins")
+    page.get_by_label("Show as").select_option("text")
+    first_line = next(line for line in text.splitlines() if line.strip())
+    expect(page.get_by_test_id("document-text")).to_contain_text(first_line.strip())
+    shot(page, "knowledge-document")
+
+    page.get_by_role("tab", name="Elements").click()
+    items = page.get_by_test_id("element")
+    expect(items).to_have_count(elements["total"])
+    for index, element in enumerate(elements["data"]):
+        expect(items.nth(index)).to_contain_text(element["type"])
+        if element["text"]:
+            expect(items.nth(index)).to_contain_text(element["text"].split("\n")[0])
+
+    page.get_by_role("tab", name="Images").click()
+    image = page.get_by_role("img", name=images[0]["caption"])
+    expect(image).to_be_visible()
+    expect(image).to_have_attribute("src", re.compile(r"^blob:"))
+    page.wait_for_function(
+        "img => img.complete && img.naturalWidth === 24", arg=image.element_handle()
+    )
+
+    page.get_by_role("tab", name="Metadata").click()
+    keywords = page.get_by_role("list", name="Keywords")
+    for keyword in metadata["keywords"]:
+        expect(keywords).to_contain_text(keyword["text"])
+    entities = page.get_by_role("list", name="Entities")
+    for entity in metadata["entities"]:
+        expect(entities).to_contain_text(entity["text"])
+    expect(page.get_by_test_id("metadata")).to_contain_text(metadata["language"])
+    if metadata["summary"] is None:  # no chat model: the page says so rather than invent one
+        expect(page.get_by_test_id("metadata").locator(".kn-none").first).to_have_text("none")
+    shot(page, "knowledge-document-metadata")
+
+    # The original comes back byte for byte through the token-protected download.
+    with page.expect_download() as info:
+        page.get_by_role("button", name="Download original").click()
+    assert Path(info.value.path()).read_bytes() == original
+
+    # Reprocess runs the pipeline again; the page follows it back to ready.
+    before = doc["status_detail"]
+    page.get_by_role("button", name="Reprocess").click()
+    expect(page.get_by_test_id("document-status")).to_have_text("ready", timeout=PROCESSING)
+    assert _wait_ready(console_server, document_id)["status_detail"] != before
+
+    page.get_by_role("button", name="Delete document").click()
+    page.get_by_role("button", name="Yes, delete").click()
+    expect(page.get_by_role("heading", level=1, name=f"Guides {marker}")).to_be_visible()
+    assert _api(console_server, "GET", base).status_code == 404
+
+    page.get_by_role("link", name="← Collections").click()
+    row = page.get_by_test_id("collection-row").filter(has_text=f"Guides {marker}")
+    row.get_by_role("button", name="Delete").click()
+    row.get_by_role("button", name="Yes, delete").click()
+    expect(row).to_have_count(0)
+    assert (
+        _api(console_server, "GET", f"/v1/document-collections/{collection_id}").status_code == 404
+    )
