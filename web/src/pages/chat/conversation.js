@@ -1,0 +1,180 @@
+// The open thread: its messages (oldest first), the answer of the run in progress, the composer
+// (Enter sends, Shift+Enter is a new line), Stop while a run goes on, Retry after a failure.
+import { useEffect, useRef, useState } from "preact/hooks";
+import { html } from "../../html.js";
+import { ApiError, get } from "../../api.js";
+import { Empty, ErrorNotice } from "../../components.js";
+import { navigate } from "../../router.js";
+import { CitationDialog } from "./citations.js";
+import { LiveMessage, Message } from "./message.js";
+import { ENDED, applyEvent, cancelRun, followRun, newLive, startRun } from "./runs.js";
+
+// A cancelled run stores no answer: what it had streamed is shown, marked as stopped.
+function stoppedMessage(runId, state) {
+  return {
+    id: `stopped-${runId}`,
+    role: "assistant",
+    stopped: true,
+    content: state.text ? [state.text] : [],
+    step_history: [{ step_details: state.steps }],
+  };
+}
+
+export function Conversation({ threadId, agentId, onThread, onActivity }) {
+  const [messages, setMessages] = useState([]);
+  const [loadState, setLoadState] = useState({ loading: false, error: null });
+  const [live, setLive] = useState(null);
+  const [citation, setCitation] = useState(null);
+  const [draft, setDraft] = useState("");
+  const [notice, setNotice] = useState(null);
+  const composer = useRef(null);
+  const run = useRef(null); // {runId, controller, stopping, threadId}
+  const created = useRef(null); // a thread our own run just created: its state is already here
+  const log = useRef(null);
+
+  async function load() {
+    setLoadState({ loading: true, error: null });
+    try {
+      const [thread, found] = await Promise.all([
+        get(`/v1/threads/${threadId}`),
+        get(`/v1/threads/${threadId}/messages`),
+      ]);
+      setMessages(found);
+      onThread(thread);
+      setLoadState({ loading: false, error: null });
+    } catch (error) {
+      setLoadState({ loading: false, error });
+    }
+  }
+
+  useEffect(() => {
+    if (threadId && threadId === created.current) {
+      // Our run's new thread: keep what is shown, just learn its title.
+      get(`/v1/threads/${threadId}`).then(onThread, () => {});
+      return;
+    }
+    created.current = null;
+    if (run.current) run.current.controller.abort(); // leave the old thread's run to the server
+    run.current = null;
+    setMessages([]);
+    setLive(null);
+    setCitation(null);
+    if (threadId) load();
+    else {
+      setLoadState({ loading: false, error: null });
+      onThread(null);
+    }
+    composer.current?.focus();
+  }, [threadId]);
+
+  useEffect(() => {
+    if (log.current) log.current.scrollTop = log.current.scrollHeight;
+  }, [messages, live]);
+
+  const running = live && !ENDED.has(live.status);
+
+  async function send(text) {
+    if (!text.trim() || running) return;
+    const userMessage = { id: `local-${Date.now()}`, role: "user", content: [{ response_type: "text", text }] };
+    setMessages((m) => [...m, userMessage]);
+    setDraft("");
+    setNotice(null);
+    let state = newLive();
+    setLive(state);
+    const controller = new AbortController();
+    const mine = { runId: null, controller, stopping: false, state };
+    run.current = mine;
+    composer.current?.focus();
+    try {
+      const started = await startRun({ text, agentId, threadId });
+      mine.runId = started.run_id;
+      state = { ...state, runId: started.run_id };
+      mine.state = state;
+      setLive(state);
+      if (!threadId) {
+        created.current = started.thread_id;
+        navigate("chat", started.thread_id);
+      }
+      onActivity();
+      for await (const event of followRun(started.run_id, { signal: controller.signal })) {
+        state = applyEvent(state, event);
+        mine.state = state;
+        if (run.current === mine) setLive(state);
+        if (event.event === "done") break;
+      }
+      if (run.current !== mine) return;
+      if (state.status === "completed" && state.message) {
+        setMessages((m) => [...m, state.message]);
+        setLive(null);
+      } else if (state.status === "cancelled") {
+        setMessages((m) => [...m, stoppedMessage(mine.runId, state)]);
+        setLive(null);
+      } else if (!ENDED.has(state.status)) {
+        setLive({ ...state, status: "failed", error: new Error("The event stream ended before the run did.") });
+      }
+      onActivity();
+    } catch (error) {
+      if (run.current !== mine) return;
+      if (mine.stopping) return; // Stop aborted the stream; `stop` shows the outcome
+      const message = error instanceof ApiError ? error.message : `Network error: ${error.message}`;
+      setLive({ ...state, status: "failed", error: new Error(message) });
+    } finally {
+      if (run.current === mine && !mine.stopping) run.current = null;
+    }
+  }
+
+  async function stop() {
+    const mine = run.current;
+    if (!mine || !mine.runId) return; // the run is being created: Stop is enabled once it exists
+    mine.stopping = true;
+    setNotice(null);
+    try {
+      await cancelRun(mine.runId);
+    } catch (error) {
+      mine.stopping = false;
+      if (!(error instanceof ApiError && error.status === 409)) setNotice(error); // 409: it just ended
+      return;
+    }
+    mine.controller.abort();
+    run.current = null;
+    setMessages((m) => [...m, stoppedMessage(mine.runId, mine.state)]);
+    setLive(null);
+    composer.current?.focus();
+  }
+
+  function retry() {
+    const lastUser = [...messages].reverse().find((m) => m.role === "user");
+    if (!lastUser) return;
+    const item = (Array.isArray(lastUser.content) ? lastUser.content : [lastUser.content])[0];
+    setLive(null);
+    send(typeof item === "string" ? item : item?.text || "");
+  }
+
+  function keyDown(event) {
+    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+      event.preventDefault();
+      send(draft);
+    }
+  }
+
+  return html`<section class="conversation" aria-label="Conversation">
+    <div class="log" ref=${log} role="log" aria-live="polite">
+      ${loadState.loading && html`<p class="muted" role="status">Loading messages…</p>`}
+      <${ErrorNotice} error=${loadState.error} onRetry=${threadId ? load : undefined} />
+      ${!loadState.loading && !loadState.error && messages.length === 0 && !live &&
+      html`<${Empty}>${threadId ? "This chat has no messages yet." : "Ask a question to start a new chat."}</${Empty}>`}
+      ${messages.map((m) => html`<${Message} key=${m.id} message=${m} onCite=${setCitation} />`)}
+      ${live && html`<${LiveMessage} live=${live} onRetry=${retry} />`}
+    </div>
+    <${ErrorNotice} error=${notice} />
+    <form class="composer" onSubmit=${(e) => { e.preventDefault(); send(draft); }}>
+      <label for="chat-composer" class="visually-hidden">Message</label>
+      <textarea id="chat-composer" ref=${composer} rows="2" value=${draft} placeholder="Ask something… (Enter sends, Shift+Enter for a new line)"
+        onInput=${(e) => setDraft(e.currentTarget.value)} onKeyDown=${keyDown}></textarea>
+      ${running
+        ? html`<button type="button" class="danger stop" onClick=${stop} disabled=${!live.runId}>Stop</button>`
+        : html`<button type="submit" class="primary" disabled=${!draft.trim()}>Send</button>`}
+    </form>
+    <${CitationDialog} citation=${citation} onClose=${() => setCitation(null)} />
+  </section>`;
+}
