@@ -12,13 +12,13 @@ import io
 import re
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import FilePayload, Locator, Page, expect
+from playwright.sync_api import Browser, FilePayload, Locator, Page, expect
 
 from tests.e2e.conftest import ServerProcess
 
@@ -224,10 +224,11 @@ def test_document_view_shows_text_elements_images_and_metadata(
     # Clean text, rendered from Markdown and as plain text.
     shown = page.get_by_test_id("document-text")
     expect(shown).to_contain_text("Ada Lovelace watched robins")
+    expect(shown.get_by_role("heading", name="Feeding robins")).to_be_visible()
+    shot(page, "knowledge-document")
     page.get_by_label("Show as").select_option("text")
     first_line = next(line for line in text.splitlines() if line.strip())
     expect(page.get_by_test_id("document-text")).to_contain_text(first_line.strip())
-    shot(page, "knowledge-document")
 
     page.get_by_role("tab", name="Elements").click()
     items = page.get_by_test_id("element")
@@ -281,3 +282,93 @@ def test_document_view_shows_text_elements_images_and_metadata(
     assert (
         _api(console_server, "GET", f"/v1/document-collections/{collection_id}").status_code == 404
     )
+
+
+SMALL_LIMIT = 4096  # bytes per file on the second server
+
+
+class SmallLimitServer(ServerProcess):
+    """`wxo serve` with a tiny per-file limit, so an oversized upload is cheap to provoke."""
+
+    def env(self) -> dict[str, str]:
+        """The usual environment plus the limit."""
+        env = super().env()
+        env["WXO_DOCUMENTS__MAX_FILE_BYTES"] = str(SMALL_LIMIT)
+        return env
+
+
+@pytest.fixture(scope="module")
+def small_limit_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    """A second server, for the 413 test only."""
+    instance = SmallLimitServer(data_dir=tmp_path_factory.mktemp("console-413") / "data")
+    instance.start()
+    yield instance
+    if instance.process is not None and instance.process.poll() is None:
+        instance.stop()
+
+
+@pytest.fixture
+def small_page(browser: Browser, small_limit_server: ServerProcess) -> Iterator[Page]:
+    """A signed-in tab on the second server; fails on console errors other than expected 4xx."""
+    context = browser.new_context(
+        base_url=small_limit_server.url, viewport={"width": 1280, "height": 860}
+    )
+    context.set_default_timeout(20_000)
+    tab = context.new_page()
+    problems: list[str] = []
+    tab.on(
+        "console",
+        lambda m: (
+            problems.append(m.text) if m.type == "error" and "status of 4" not in m.text else None
+        ),
+    )
+    tab.on("pageerror", lambda error: problems.append(str(error)))
+    tab.goto("/")
+    tab.get_by_role("tab", name="Token").click()
+    tab.get_by_label("Token").fill(small_limit_server.token)
+    tab.get_by_role("button", name="Sign in").click()
+    tab.get_by_role("navigation", name="Main").wait_for()
+    yield tab
+    context.close()
+    assert problems == []
+
+
+def test_oversized_and_rejected_files_show_the_servers_message_per_file(
+    small_page: Page, small_limit_server: ServerProcess
+) -> None:
+    page = small_page
+    marker = uuid.uuid4().hex[:8]
+    page.goto("/#/knowledge")
+    page.get_by_label("Name").fill(f"Strict {marker}")
+    page.get_by_label("When the same file is uploaded again").select_option("reject")
+    page.get_by_role("button", name="Create collection").click()
+    expect(page.get_by_role("heading", level=1, name=f"Strict {marker}")).to_be_visible()
+    collection_id = page.url.rsplit("/", 1)[-1]
+    expect(page.get_by_text("duplicates: reject")).to_be_visible()
+
+    small = FilePayload(name=f"small-{marker}.txt", mimeType="text/plain", buffer=_sparrows(marker))
+    big = FilePayload(
+        name=f"big-{marker}.txt", mimeType="text/plain", buffer=b"too big " * SMALL_LIMIT
+    )
+    page.get_by_label("Files to upload").set_input_files([small, big])
+    big_row = _upload_row(page, big["name"])
+    expect(big_row.get_by_role("alert")).to_contain_text(
+        f"larger than the limit of {SMALL_LIMIT} bytes"
+    )
+    small_row = _upload_row(page, small["name"])
+    expect(small_row.get_by_test_id("document-status")).to_have_text("ready", timeout=PROCESSING)
+
+    # Once every document settled, the page stops asking for statuses.
+    asked: list[str] = []
+    page.on("request", lambda r: asked.append(r.url) if r.url.endswith("/status") else None)
+    page.wait_for_timeout(2500)
+    assert asked == []
+
+    # The same bytes again in a `reject` collection: refused, in the server's words.
+    page.get_by_label("Files to upload").set_input_files([small])
+    again = _upload_row(page, small["name"]).first
+    expect(again.get_by_text("rejected")).to_be_visible()
+    expect(again).to_contain_text("already")
+    documents = _collection_documents(small_limit_server, collection_id)
+    assert list(documents) == [small["name"]]
+    assert documents[small["name"]]["status"] == "ready"
