@@ -1,0 +1,95 @@
+// One engine's search: query box, answer toggle, the answer on top, facets, results and pages.
+// Searches POST /v1/search-engines/{id}/search with {query, page, page_size, filters, answer};
+// the route answers in one JSON body (it has no streaming form).
+import { useEffect, useRef, useState } from "preact/hooks";
+import { html } from "../../html.js";
+import { get, post } from "../../api.js";
+import { ErrorNotice, useLoad } from "../../components.js";
+import { QueryBox } from "./query-box.js";
+import { Pager, ResultList, Summary } from "./results.js";
+import { ChosenFilters, Facets, toFilters } from "./facets.js";
+import { Answer } from "./answer.js";
+
+const PAGE_SIZE = 10;
+
+function useSearch(engineId, request) {
+  const [state, setState] = useState({ data: null, error: null, loading: false });
+  useEffect(() => {
+    if (!request) return undefined;
+    let live = true;
+    setState((s) => ({ ...s, loading: true, error: null }));
+    post(`/v1/search-engines/${engineId}/search`, {
+      query: request.query,
+      page: request.page,
+      page_size: PAGE_SIZE,
+      filters: toFilters(request.selected),
+      answer: request.answer,
+    }).then(
+      (data) => live && setState({ data, error: null, loading: false }),
+      (error) => live && setState((s) => ({ ...s, error, loading: false })),
+    );
+    return () => {
+      live = false;
+    };
+  }, [engineId, request]);
+  return state;
+}
+
+export function SearchView({ engineId }) {
+  const engine = useLoad(() => get(`/v1/search-engines/${engineId}`), [engineId]);
+  const [answerChoice, setAnswerChoice] = useState(null); // null: the engine's setting
+  const [request, setRequest] = useState(null);
+  const results = useSearch(engineId, request);
+  const top = useRef(null);
+
+  const engineAnswers = Boolean(engine.data && engine.data.settings.answer.enabled);
+  const answer = answerChoice ?? engineAnswers;
+
+  function update(changes) {
+    setRequest((r) => ({ query: "", page: 1, selected: {}, answer, ...r, ...changes }));
+  }
+  function toggleFacet(facet, value) {
+    const selected = { ...(request ? request.selected : {}) };
+    const values = selected[facet] || [];
+    selected[facet] = values.includes(value) ? values.filter((v) => v !== value) : [...values, value];
+    update({ selected, page: 1 });
+  }
+  function toPage(page) {
+    update({ page });
+    if (top.current) top.current.scrollIntoView({ block: "start" });
+  }
+  function toggleAnswer(on) {
+    setAnswerChoice(on);
+    if (request) update({ answer: on });
+  }
+
+  if (engine.error) return html`<${ErrorNotice} error=${engine.error} onRetry=${engine.reload} />`;
+  if (!engine.data) return html`<p class="muted" role="status">Loading the search engine…</p>`;
+  const data = results.data;
+  const selected = request ? request.selected : {};
+  return html`<section class="search-view" aria-label=${`Search ${engine.data.title || engine.data.name}`}>
+    ${engine.data.description && html`<p class="muted">${engine.data.description}</p>`}
+    <${QueryBox} engineId=${engineId} onSearch=${(query) => update({ query, page: 1 })} />
+    <label class="search-check search-answer-toggle">
+      <input type="checkbox" checked=${answer} onChange=${(e) => toggleAnswer(e.currentTarget.checked)} />
+      <span>Generate an answer</span>
+    </label>
+    <div ref=${top}></div>
+    <${ErrorNotice} error=${results.error} onRetry=${() => update({})} />
+    <p class="muted" role="status" aria-live="polite">
+      ${results.loading ? (request.answer ? "Searching and writing the answer…" : "Searching…") : ""}
+    </p>
+    ${!request && html`<p class="empty">Type a query and press Enter to search.</p>`}
+    ${data &&
+    html`<div class=${`search-layout${results.loading ? " search-stale" : ""}`}>
+      <div class="search-main">
+        ${data.answer && html`<${Answer} key=${data.query + data.page} item=${data.answer} />`}
+        <${ChosenFilters} selected=${selected} labels=${data.facet_labels} onToggle=${toggleFacet} onClear=${() => update({ selected: {}, page: 1 })} />
+        <${Summary} data=${data} />
+        <${ResultList} key=${`${data.query}|${data.page}`} data=${data} />
+        <${Pager} data=${data} onPage=${toPage} />
+      </div>
+      <${Facets} data=${data} selected=${selected} onToggle=${toggleFacet} />
+    </div>`}
+  </section>`;
+}
