@@ -16,7 +16,8 @@ export function ModelsPage({ params = [] }) {
   const listed = useLoad(() => loadModels(kind), [kind, version]);
   // The try panel needs every chat model, whatever the table's kind filter shows.
   const all = useLoad(() => loadModels("chat"), [version]);
-  const selected = params[0] === "try" ? params[1] || "" : "";
+  // A model name has slashes: `#/models/try/virtual-model/ollama/x` works as well as its %2F form.
+  const selected = params[0] === "try" ? params.slice(1).join("/") : "";
 
   return html`<main class="page models-page">
     <h1>Models</h1>

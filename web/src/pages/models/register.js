@@ -71,7 +71,7 @@ export function RegisterForm({ onRegistered }) {
     <h2 id="register-title">Register a model</h2>
     <div class="models-grid">
       <label>Provider
-        <select name="provider" value=${provider} onChange=${(e) => setProvider(e.currentTarget.value)}>
+        <select name="provider" aria-label="Provider" value=${provider} onChange=${(e) => setProvider(e.currentTarget.value)}>
           ${PROVIDERS.map((p) => html`<option value=${p.value}>${p.label}</option>`)}
         </select>
       </label>
@@ -80,7 +80,7 @@ export function RegisterForm({ onRegistered }) {
           onInput=${(e) => setUpstream(e.currentTarget.value)} />
       </label>
       <label>Kind
-        <select name="model_type">${KINDS.map((k) => html`<option value=${k.value}>${k.label}</option>`)}</select>
+        <select name="model_type" aria-label="Kind">${KINDS.map((k) => html`<option value=${k.value}>${k.label}</option>`)}</select>
       </label>
       <label>Display name <input name="display_name" placeholder="optional" /></label>
       <label>Base URL${provider === "openai-compatible" ? "" : " (optional)"}

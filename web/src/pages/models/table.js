@@ -101,7 +101,7 @@ export function ModelTable({ models, kind, onKind, onChanged }) {
         <input type="search" value=${filter} onInput=${(e) => { setFilter(e.currentTarget.value); setPage(0); }} />
       </label>
       <label>Kind
-        <select value=${kind} onChange=${(e) => { onKind(e.currentTarget.value); setPage(0); }}>
+        <select aria-label="Kind" value=${kind} onChange=${(e) => { onKind(e.currentTarget.value); setPage(0); }}>
           <option value="all">All</option>
           <option value="chat">Chat</option>
           <option value="embedding">Embedding</option>

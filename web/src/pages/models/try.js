@@ -68,7 +68,7 @@ export function TryPrompt({ models, selected, onSelect }) {
     <h2 id="try-title">Try a prompt</h2>
     <form onSubmit=${(e) => { e.preventDefault(); send(); }}>
       <label>Model
-        <select value=${model} onChange=${(e) => onSelect(e.currentTarget.value)}>
+        <select aria-label="Model" value=${model} onChange=${(e) => onSelect(e.currentTarget.value)}>
           ${chatModels.length === 0 && html`<option value="">No chat model available</option>`}
           <optgroup label="Built-in">
             ${chatModels.filter((m) => !m.is_custom).map((m) => html`<option value=${m.name}>${m.name}</option>`)}
