@@ -225,6 +225,12 @@ def test_document_view_shows_text_elements_images_and_metadata(
     shown = page.get_by_test_id("document-text")
     expect(shown).to_contain_text("Ada Lovelace watched robins")
     expect(shown.get_by_role("heading", name="Feeding robins")).to_be_visible()
+    # The Markdown's `image:ID` reference is shown from the token-protected image route.
+    inline = shown.get_by_role("img", name=images[0]["caption"])
+    expect(inline).to_have_attribute("src", re.compile(r"^blob:"))
+    page.wait_for_function(
+        "img => img.complete && img.naturalWidth === 24", arg=inline.element_handle()
+    )
     shot(page, "knowledge-document")
     page.get_by_label("Show as").select_option("text")
     first_line = next(line for line in text.splitlines() if line.strip())

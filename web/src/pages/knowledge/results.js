@@ -1,5 +1,5 @@
 // What extraction made of a ready document: clean text, elements, images and metadata.
-import { useEffect, useState } from "preact/hooks";
+import { useEffect, useMemo, useState } from "preact/hooks";
 import DOMPurify from "dompurify";
 import { html } from "../../html.js";
 import { blobUrl, get } from "../../api.js";
@@ -13,11 +13,42 @@ function base(documentId) {
   return `/v1/documents/${encodeURIComponent(documentId)}`;
 }
 
+// The Markdown names extracted images `image:ID`; they are shown from the same object URLs as the
+// Images tab (set after sanitising, in an inert <template>, so nothing loads before that).
+function markdownWithImages(text, urls) {
+  const marked = text.replace(/\]\(image:([^)\s]+)\)/g, (_, id) => `](#kn-image-${encodeURIComponent(id)})`);
+  const template = document.createElement("template");
+  template.innerHTML = renderMarkdown(marked);
+  for (const img of template.content.querySelectorAll("img")) {
+    const found = (img.getAttribute("src") || "").match(/^#kn-image-(.+)$/);
+    if (!found) continue;
+    const url = urls[decodeURIComponent(found[1])];
+    if (url) img.setAttribute("src", url);
+    else {
+      const note = document.createElement("span");
+      note.className = "muted";
+      note.textContent = `[image: ${img.getAttribute("alt") || "loading"}]`;
+      img.replaceWith(note);
+    }
+  }
+  return template.innerHTML;
+}
+
 export function TextTab({ documentId, version }) {
   const [format, setFormat] = useState("markdown");
   const text = useLoad(
     () => get(`${base(documentId)}/text`, { query: { format } }),
     [documentId, version, format],
+  );
+  const withImages = Boolean(format === "markdown" && text.data && text.data.text.includes("](image:"));
+  const images = useLoad(
+    () => (withImages ? get(`${base(documentId)}/images`) : Promise.resolve(null)),
+    [documentId, version, withImages],
+  );
+  const { urls } = useImageUrls(documentId, images.data);
+  const rendered = useMemo(
+    () => (text.data && format === "markdown" ? markdownWithImages(text.data.text, urls) : ""),
+    [text.data, format, urls],
   );
   let body;
   if (text.error) body = html`<${ErrorNotice} error=${text.error} onRetry=${text.reload} />`;
@@ -25,7 +56,7 @@ export function TextTab({ documentId, version }) {
   else if (!text.data.text.trim()) body = html`<${Empty}>The document has no text.</${Empty}>`;
   else if (format === "markdown") {
     body = html`<div class="kn-markdown" data-testid="document-text"
-      dangerouslySetInnerHTML=${{ __html: renderMarkdown(text.data.text) }}></div>`;
+      dangerouslySetInnerHTML=${{ __html: rendered }}></div>`;
   } else body = html`<pre class="kn-plain" data-testid="document-text">${text.data.text}</pre>`;
   return html`<div>
     <label class="kn-inline">Show as
@@ -74,20 +105,19 @@ export function ElementsTab({ documentId, version }) {
 
 // The image route needs the token, so each image is fetched into an object URL, revoked when the
 // tab unmounts or the document changes.
-export function ImagesTab({ documentId, version }) {
-  const list = useLoad(() => get(`${base(documentId)}/images`), [documentId, version]);
+function useImageUrls(documentId, images) {
   const [urls, setUrls] = useState({});
   const [failed, setFailed] = useState({});
   useEffect(() => {
-    if (!list.data) return undefined;
+    if (!images) return undefined;
     let alive = true;
     const made = [];
-    for (const image of list.data) {
+    for (const image of images) {
       blobUrl(`${base(documentId)}/images/${encodeURIComponent(image.id)}`).then(
         (url) => {
           if (!alive) return URL.revokeObjectURL(url);
           made.push(url);
-          setUrls((u) => ({ ...u, [image.id]: url }));
+          return setUrls((u) => ({ ...u, [image.id]: url }));
         },
         (error) => alive && setFailed((f) => ({ ...f, [image.id]: error })),
       );
@@ -98,7 +128,13 @@ export function ImagesTab({ documentId, version }) {
       setUrls({});
       setFailed({});
     };
-  }, [list.data]);
+  }, [documentId, images]);
+  return { urls, failed };
+}
+
+export function ImagesTab({ documentId, version }) {
+  const list = useLoad(() => get(`${base(documentId)}/images`), [documentId, version]);
+  const { urls, failed } = useImageUrls(documentId, list.data);
   if (list.error) return html`<${ErrorNotice} error=${list.error} onRetry=${list.reload} />`;
   if (!list.data) return html`<p class="muted" aria-busy="true">Loading images…</p>`;
   if (list.data.length === 0) return html`<${Empty}>No images were extracted.</${Empty}>`;
