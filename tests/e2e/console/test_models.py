@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import socket
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -270,6 +271,32 @@ def test_an_unreachable_provider_shows_the_server_error(
         panel.get_by_role("button", name="Retry").click()
     assert again.value.status == response.status
     expect(panel.get_by_role("alert")).to_contain_text(message)
+
+
+def test_stops_a_prompt_that_waits_for_a_silent_provider(
+    signed_in: Page, console_server: ServerProcess
+) -> None:
+    # A peer that accepts connections and never answers; the model gives up after 5 s anyway.
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        host = f"http://127.0.0.1:{silent.getsockname()[1]}/v1"
+        name = f"virtual-model/openai-compatible/silent-{uuid.uuid4().hex[:6]}"
+        config = {"provider": "openai-compatible", "custom_host": host, "request_timeout": 5000}
+        created = api(
+            console_server, "POST", "/v1/models", json={"name": name, "provider_config": config}
+        )
+        assert created.status_code == 201, created.text
+        page = signed_in
+        page.goto(f"/#/models/try/{name}")
+        panel = page.get_by_role("region", name="Try a prompt")
+        panel.get_by_label("Prompt", exact=True).fill("Anyone there?")
+        panel.get_by_role("button", name="Send").click()
+        expect(panel.get_by_role("button", name="Waiting…")).to_be_disabled()
+        panel.get_by_role("button", name="Stop").click()
+        expect(panel.get_by_role("alert")).to_contain_text("Stopped.")
+        expect(panel.get_by_role("button", name="Retry")).to_be_visible()
+        expect(panel.get_by_role("button", name="Stop")).to_have_count(0)
 
 
 def test_deletes_a_registered_model_after_confirming(

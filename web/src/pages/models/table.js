@@ -71,14 +71,14 @@ function Row({ model, onDelete }) {
       <td data-label="Provider">${providerLabel(model.provider)}</td>
       <td data-label="Kind">${kindLabel(model.model_type)}</td>
       <td data-label="Source">${model.is_custom ? "Registered" : "Built-in"}</td>
-      <td class="models-row-actions">
+      <td><div class="models-row-actions">
         <button type="button" aria-expanded=${open} aria-controls=${detailsId}
           aria-label=${`Details of ${model.name}`} onClick=${() => setOpen(!open)}>Details</button>
         ${isChat(model) && model.available && html`<button type="button" aria-label=${`Try ${model.name}`}
           onClick=${() => navigate("models", "try", model.name)}>Try</button>`}
         ${model.is_custom && html`<button type="button" class="danger" aria-label=${`Delete ${model.name}`}
           onClick=${() => onDelete(model)}>Delete</button>`}
-      </td>
+      </div></td>
     </tr>
     ${open && html`<tr class="models-details-row"><td colspan="5" id=${detailsId}><${Details} model=${model} /></td></tr>`}`;
 }
