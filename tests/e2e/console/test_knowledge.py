@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import io
+import os
 import re
 import time
 import uuid
@@ -378,3 +379,45 @@ def test_oversized_and_rejected_files_show_the_servers_message_per_file(
     documents = _collection_documents(small_limit_server, collection_id)
     assert list(documents) == [small["name"]]
     assert documents[small["name"]]["status"] == "ready"
+
+
+def test_upload_progress_is_shown_per_file(
+    signed_in: Page, console_server: ServerProcess, shot: Callable[[Page, str], Path]
+) -> None:
+    page = signed_in
+    marker = uuid.uuid4().hex[:8]
+    created = _api(
+        console_server, "POST", "/v1/document-collections", json={"name": f"Slow {marker}"}
+    )
+    collection_id = created.json()["id"]
+    page.goto(f"/#/knowledge/{collection_id}")
+    expect(page.get_by_role("heading", level=1, name=f"Slow {marker}")).to_be_visible()
+    # A slow uplink (Chromium's own network emulation) makes the progress visible.
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Network.enable")
+    cdp.send(
+        "Network.emulateNetworkConditions",
+        {"offline": False, "latency": 20, "downloadThroughput": -1, "uploadThroughput": 256_000},
+    )
+    payload = FilePayload(
+        name=f"noise-{marker}.bin",
+        mimeType="application/octet-stream",
+        buffer=os.urandom(1_500_000),
+    )
+    page.get_by_label("Files to upload").set_input_files([payload])
+    bar = page.get_by_role("progressbar", name=f"Upload of {payload['name']}")
+    expect(bar).to_be_visible()
+    page.wait_for_function(
+        "bar => bar.value > 0 && bar.value < 100", arg=bar.element_handle(), polling=50
+    )
+    shot(page, "knowledge-upload-progress")
+    cdp.send(
+        "Network.emulateNetworkConditions",
+        {"offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1},
+    )
+    row = _upload_row(page, payload["name"])
+    expect(row.get_by_test_id("document-status")).to_have_text("failed", timeout=PROCESSING)
+    (doc,) = _collection_documents(console_server, collection_id).values()
+    expect(row.get_by_test_id("failure-reason")).to_contain_text(
+        doc["status_detail"]["error"]["message"]
+    )
