@@ -146,6 +146,10 @@ export function Conversation({ threadId, agentId, onThread, onActivity }) {
     const lastUser = [...messages].reverse().find((m) => m.role === "user");
     if (!lastUser) return;
     const item = (Array.isArray(lastUser.content) ? lastUser.content : [lastUser.content])[0];
+    // A message whose run was never created was not stored: it is sent again, not shown twice.
+    if (live && !live.runId && String(lastUser.id).startsWith("local-")) {
+      setMessages((m) => m.filter((x) => x !== lastUser));
+    }
     setLive(null);
     send(typeof item === "string" ? item : item?.text || "");
   }

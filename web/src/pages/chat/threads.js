@@ -18,6 +18,10 @@ function ThreadItem({ thread, active, onRenamed, onDeleted }) {
   const [error, setError] = useState(null);
   const [busy, setBusy] = useState(false);
   const title = thread.title || "Untitled";
+  const field = useRef(null);
+  useEffect(() => {
+    if (mode === "rename" && field.current) field.current.select();
+  }, [mode]);
 
   async function act(work) {
     setBusy(true);
@@ -49,7 +53,7 @@ function ThreadItem({ thread, active, onRenamed, onDeleted }) {
   let body;
   if (mode === "rename") {
     body = html`<form class="rename" onSubmit=${rename} onKeyDown=${(e) => e.key === "Escape" && setMode("view")}>
-      <label>New title <input name="title" value=${title} maxlength="500" required autofocus /></label>
+      <label>New title <input name="title" ref=${field} value=${title} maxlength="500" required /></label>
       <div class="row">
         <button type="submit" class="primary" disabled=${busy}>Save</button>
         <button type="button" onClick=${() => setMode("view")}>Cancel</button>

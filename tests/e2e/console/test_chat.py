@@ -1,0 +1,274 @@
+"""The chat page in Chromium: answers with citations, threads, Stop and Retry.
+
+An agent answers from its knowledge base with citations; threads are listed (infinite scroll),
+searched, renamed and deleted; a run is stopped; a failed run is retried.
+
+Knowledge bases, agents and extra threads are made through the HTTP API; everything the test is
+about is done in the browser and checked against what the server stored afterwards.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.e2e.conftest import ServerProcess
+
+TIDES = (
+    "# Tides\n\nThe moon pulls the oceans, so the tides rise twice a day. "
+    "Spring tides follow the full and the new moon."
+)
+CATS = "Cats sleep most of the day. A cat purrs when it is content."
+SMOLLM = "local/smollm2-135m-instruct"
+
+
+def _api(server: ServerProcess, method: str, path: str, **kwargs: Any) -> httpx.Response:
+    return httpx.request(method, server.url + path, headers=server.headers, timeout=60, **kwargs)
+
+
+def _knowledge_agent(server: ServerProcess) -> dict[str, Any]:
+    """A knowledge base of two files, indexed, and an extractive agent that answers from it."""
+    name = f"chat_kb_{uuid.uuid4().hex[:6]}"
+    created = _api(
+        server,
+        "POST",
+        "/v1/orchestrate/knowledge-bases/documents",
+        data={
+            "knowledge_base": f'{{"name": "{name}", "description": "Tides and cats"}}',
+            "file_urls": "{}",
+        },
+        files=[
+            ("files", ("tides.md", TIDES.encode(), "text/markdown")),
+            ("files", ("cats.txt", CATS.encode(), "text/plain")),
+        ],
+    )
+    assert created.status_code in (200, 201), created.text
+    deadline = time.monotonic() + 180
+    while True:
+        status = _api(server, "GET", f"/v1/orchestrate/knowledge-bases/{name}/status").json()
+        if status["built_in_index_status"] == "ready":
+            break
+        assert status["built_in_index_status"] not in ("error", "not_ready"), status
+        assert time.monotonic() < deadline, status
+        time.sleep(0.5)
+    agent = _api(
+        server,
+        "POST",
+        "/v1/orchestrate/agents",
+        json={
+            "name": f"{name}_agent",
+            "kind": "native",
+            "llm": "local/extractive",
+            "description": "Knows about tides and cats.",
+            "instructions": "Answer from the knowledge base.",
+            "knowledge_base": [name],
+        },
+    )
+    assert agent.status_code in (200, 201), agent.text
+    body: dict[str, Any] = agent.json()
+    return body
+
+
+def _thread_id(page: Page) -> str:
+    expect(page).to_have_url(re.compile(r"#/chat/[0-9a-f-]{36}$"))
+    return page.url.rsplit("/", 1)[1]
+
+
+def test_agent_answers_with_citations_and_threads_are_managed(
+    signed_in: Page, console_server: ServerProcess, shot: Callable[[Page, str], Path]
+) -> None:
+    page = signed_in
+    agent = _knowledge_agent(console_server)
+    page.reload()  # the picker lists the new agent
+    page.get_by_label("Agent").select_option(agent["id"])
+    composer = page.get_by_label("Message")
+    composer.fill("Why do the tides rise?")
+    composer.press("Enter")
+
+    # The streamed answer, as the server stored it, with its citation markers.
+    thread_id = _thread_id(page)
+    answer = page.get_by_role("article", name="Assistant").last
+    expect(answer).to_contain_text("moon pulls the oceans")
+    expect(composer).to_be_focused()
+    expect(composer).to_have_value("")
+    messages = _api(console_server, "GET", f"/v1/threads/{thread_id}/messages").json()
+    assert [m["role"] for m in messages] == ["user", "assistant"]
+    [item] = messages[1]["content"]
+    assert item["response_type"] == "conversational_search"
+    first_sentence = item["citations"][0]["text"]
+    expect(answer).to_contain_text(first_sentence)
+    expect(answer.get_by_role("heading", name=item["citations_title"])).to_be_visible()
+    cited_title = item["search_results"][item["citations"][0]["search_result_idx"]]["title"]
+    assert cited_title == "tides.md"
+    shot(page, "chat")
+
+    # A citation opens the cited passage with the cited sentence marked.
+    answer.get_by_role("button", name=re.compile(r"^Citation 1: tides\.md")).first.click()
+    dialog = page.get_by_role("dialog", name="[1] tides.md")
+    expect(dialog).to_be_visible()
+    passage = dialog.get_by_test_id("cited-passage")
+    expect(passage).to_contain_text("The moon pulls the oceans, so the tides rise twice a day.")
+    expect(passage).to_contain_text("Spring tides follow the full and the new moon.")
+    expect(passage.locator("mark").first).to_have_text(first_sentence)
+    shot(page, "chat-citation")
+    dialog.get_by_role("button", name="Close").click()
+    expect(dialog).to_be_hidden()
+
+    # The step history: the knowledge base search and its result.
+    tool = messages[1]["step_history"][0]["step_details"][0]["tool_calls"][0]["name"]
+    answer.get_by_text(re.compile(r"^Step history")).click()
+    expect(answer.get_by_text("Tool call", exact=True)).to_be_visible()
+    expect(answer.locator("code", has_text=tool).first).to_be_visible()
+    expect(answer.get_by_text("moon pulls the oceans").last).to_be_visible()
+
+    # The thread is listed first, under the title the server gave it.
+    title = _api(console_server, "GET", f"/v1/threads/{thread_id}").json()["title"]
+    chats = page.get_by_role("list", name="Chats")
+    expect(chats.get_by_role("link").first).to_contain_text(title)
+    expect(page.get_by_test_id("chat-title")).to_have_text(title)
+
+    # Rename it.
+    new_title = f"Tides notes {uuid.uuid4().hex[:6]}"
+    chats.get_by_role("button", name=f"Rename {title}").first.click()
+    field = chats.get_by_label("New title")
+    expect(field).to_be_focused()
+    field.fill(new_title)
+    field.press("Enter")
+    expect(chats.get_by_role("link", name=re.compile(re.escape(new_title)))).to_be_visible()
+    expect(page.get_by_test_id("chat-title")).to_have_text(new_title)
+    assert _api(console_server, "GET", f"/v1/threads/{thread_id}").json()["title"] == new_title
+
+    # Search it by title (another thread does not match).
+    other = _api(console_server, "POST", "/v1/threads", json={"title": "Cats and naps"}).json()
+    page.get_by_label("Search chats").fill(new_title.split()[-1].upper())
+    expect(chats.get_by_role("link")).to_have_count(1)
+    expect(chats.get_by_role("link")).to_contain_text(new_title)
+    page.get_by_label("Search chats").fill("no such chat title")
+    expect(page.get_by_text("No chat title contains")).to_be_visible()
+    page.get_by_label("Search chats").fill("")
+    expect(chats.get_by_role("link", name=re.compile("Cats and naps"))).to_be_visible()
+
+    # At phone width the list folds above the conversation.
+    page.set_viewport_size({"width": 390, "height": 844})
+    expect(chats).to_be_hidden()
+    page.get_by_role("button", name="Show chats").click()
+    expect(chats).to_be_visible()
+    shot(page, "chat-phone")
+    page.get_by_role("button", name="Hide chats").click()
+    page.set_viewport_size({"width": 1280, "height": 860})
+
+    # Delete it: it leaves the list and the server.
+    chats.get_by_role("button", name=f"Delete {new_title}").click()
+    chats.get_by_role("button", name="Delete chat").click()
+    expect(chats.get_by_role("link", name=re.compile(re.escape(new_title)))).to_have_count(0)
+    expect(page).to_have_url(re.compile(r"#/chat$"))
+    assert _api(console_server, "GET", f"/v1/threads/{thread_id}").status_code == 404
+    assert _api(console_server, "GET", f"/v1/threads/{other['id']}").status_code == 200
+
+
+def test_thread_list_loads_more_as_it_scrolls(
+    signed_in: Page, console_server: ServerProcess
+) -> None:
+    prefix = f"scroll-{uuid.uuid4().hex[:6]}"
+    titles = [f"{prefix} {i:02d}" for i in range(40)]
+    for title in titles:
+        created = _api(console_server, "POST", "/v1/threads", json={"title": title})
+        assert created.status_code == 201
+    page = signed_in
+    page.get_by_label("Search chats").fill(prefix)
+    chats = page.get_by_role("list", name="Chats")
+    # Newest first; the first page holds 30, the rest come when the list's end is scrolled to.
+    expect(chats.get_by_role("link").first).to_contain_text(titles[-1])
+    chats.get_by_role("link", name=re.compile(titles[10])).scroll_into_view_if_needed()
+    expect(chats.get_by_role("link")).to_have_count(40)
+    expect(chats.get_by_role("link").last).to_contain_text(titles[0])
+
+
+def test_stop_cancels_a_running_answer(
+    signed_in: Page, console_server: ServerProcess, shot: Callable[[Page, str], Path]
+) -> None:
+    models = _api(console_server, "GET", "/v1/models/list").json()["resources"]
+    if not any(m["name"] == SMOLLM and m["available"] for m in models):
+        pytest.skip(f"{SMOLLM} is not installed (make install-local-llm): no run is slow enough")
+    agent = _api(
+        console_server,
+        "POST",
+        "/v1/orchestrate/agents",
+        json={"name": f"storyteller_{uuid.uuid4().hex[:6]}", "kind": "native", "llm": SMOLLM},
+    ).json()
+    page = signed_in
+    page.reload()
+    page.get_by_label("Agent").select_option(agent["id"])
+    composer = page.get_by_label("Message")
+    composer.fill("Write a very long story about a dragon and a knight, with many chapters.")
+    composer.press("Enter")
+
+    thread_id = _thread_id(page)
+    live = page.get_by_role("article", name="Assistant").last
+    expect(live.locator(".md")).not_to_be_empty()  # text is streaming in
+    page.get_by_role("button", name="Stop").click()
+    expect(page.get_by_test_id("run-state")).to_contain_text("Stopped")
+    expect(page.get_by_role("button", name="Send")).to_be_visible()
+
+    runs = _api(console_server, "GET", "/v1/orchestrate/runs", params={"limit": 5}).json()
+    [run] = [r for r in runs["data"] if r["thread_id"] == thread_id]
+    deadline = time.monotonic() + 15
+    while run["status"] != "cancelled" and time.monotonic() < deadline:
+        time.sleep(0.3)
+        run = _api(console_server, "GET", f"/v1/orchestrate/runs/{run['id']}").json()
+    assert run["status"] == "cancelled", run
+    assert run["cancel_requested_at"] is not None
+    # No answer was stored: the thread holds the question only.
+    messages = _api(console_server, "GET", f"/v1/threads/{thread_id}/messages").json()
+    assert [m["role"] for m in messages] == ["user"]
+    shot(page, "chat-stopped")
+
+
+def test_a_failed_run_shows_the_servers_message_and_retries(
+    signed_in: Page, console_server: ServerProcess
+) -> None:
+    page = signed_in
+    agent = _api(
+        console_server,
+        "POST",
+        "/v1/orchestrate/agents",
+        json={"name": f"vanishing_{uuid.uuid4().hex[:6]}", "kind": "native"},
+    ).json()
+    page.reload()
+    page.get_by_label("Agent").select_option(agent["id"])
+    # The agent disappears after it was picked: its run fails (`run.failed`).
+    deleted = _api(console_server, "DELETE", f"/v1/orchestrate/agents/{agent['id']}")
+    assert deleted.status_code == 200
+    composer = page.get_by_label("Message")
+    composer.fill("Hello?")
+    composer.press("Enter")
+
+    thread_id = _thread_id(page)
+    alert = page.get_by_role("alert")
+    expect(alert).to_be_visible()
+    runs = _api(console_server, "GET", "/v1/orchestrate/runs", params={"limit": 5}).json()
+    [failed] = [r for r in runs["data"] if r["thread_id"] == thread_id]
+    assert failed["status"] == "failed"
+    expect(alert).to_contain_text(failed["last_error"])
+
+    # Retry sends the same message again, now to the default assistant.
+    page.get_by_label("Agent").select_option("")
+    alert.get_by_role("button", name="Retry").click()
+    deadline = time.monotonic() + 30
+    messages = _api(console_server, "GET", f"/v1/threads/{thread_id}/messages").json()
+    while len(messages) < 3 and time.monotonic() < deadline:
+        time.sleep(0.3)
+        messages = _api(console_server, "GET", f"/v1/threads/{thread_id}/messages").json()
+    assert [m["role"] for m in messages] == ["user", "user", "assistant"]
+    assert [m["content"][0]["text"] for m in messages[:2]] == ["Hello?", "Hello?"]
+    answer = messages[2]["content"][0]["text"]
+    expect(page.get_by_role("article", name="Assistant").last).to_contain_text(answer[:40])
+    expect(page.get_by_role("alert")).to_have_count(0)
