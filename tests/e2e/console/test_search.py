@@ -35,7 +35,10 @@ TAGGED = {
     ),
     "pier.txt": ("Fishing boats wait at the old pier until the tides turn.", ["coast"]),
     "cats.txt": ("Cats sleep most of the day. A cat purrs when it is content.", ["pets"]),
+    # Markup in a document is text: the snippet shows it, the page never runs it.
+    "markup.txt": ('Tides <img src=x onerror="alert(1)"> and <b>moon</b> markup.', ["web"]),
 }
+YEARS = {"lighthouse.txt": 2021, "pier.txt": 2021, "cats.txt": 2020}
 ANSWER_NOTE = re.compile(r"quotes the passages|quoted verbatim", re.I)
 
 
@@ -66,6 +69,7 @@ def corpus(console_server: ServerProcess) -> dict[str, Any]:
                     "collection_id": collection["id"],
                     "text": text,
                     "tags": tags,
+                    "meta": {"year": YEARS[doc_name]} if doc_name in YEARS else {},
                     "content_type": "text/plain",
                 },
             )
@@ -94,7 +98,13 @@ def engine(console_server: ServerProcess, corpus: dict[str, Any]) -> dict[str, A
     with _api(console_server) as api:
         made = api.post(
             "/v1/search-engines",
-            json={"name": f"notes-{uuid.uuid4().hex[:6]}", "index_ids": [corpus["index"]["id"]]},
+            json={
+                "name": f"notes-{uuid.uuid4().hex[:6]}",
+                "index_ids": [corpus["index"]["id"]],
+                "settings": {
+                    "facets": ["collection", "tags", "content_type", "meta.region", "meta.year"]
+                },
+            },
         )
         assert made.status_code == 201, made.text
         body: dict[str, Any] = made.json()
@@ -132,6 +142,7 @@ def test_a_search_engine_is_created_with_the_form(
 
 def test_suggest_search_filter_page_and_open_a_result(
     signed_in: Page,
+    console_server: ServerProcess,
     engine: dict[str, Any],
     corpus: dict[str, Any],
     shot: Callable[[Page, str], Path],
@@ -158,7 +169,9 @@ def test_suggest_search_filter_page_and_open_a_result(
     assert marks.first.inner_text().lower() in {"tides", "tide", "moon"}
     summary = page.get_by_test_id("search-summary")
     expect(summary).to_contain_text(re.compile(r"\d+ results"))
-    total = int(re.search(r"(\d+) results", summary.inner_text()).group(1))  # type: ignore[union-attr]
+    counted = re.search(r"(\d+) results", summary.inner_text())
+    assert counted
+    total = int(counted.group(1))
     assert total > 10
 
     facets = page.get_by_role("complementary", name="Filter by facet")
@@ -176,20 +189,52 @@ def test_suggest_search_filter_page_and_open_a_result(
 
     # A facet value filters the search: only the two coast notes are left.
     facets.get_by_role("button", name=re.compile(r"^coast")).click()
-    expect(summary).to_contain_text("2 results")
+    expect(summary).to_contain_text(re.compile(r"^2 results"))
     expect(results.get_by_role("listitem")).to_have_count(2)
+    page.get_by_role("button", name="Clear filters").click()
+    expect(summary).to_contain_text(f"{total} results")
+    # Meta facets: a number (the facet says "2021", the documents hold 2021), then a string.
+    year = facets.get_by_role("region", name="year")
+    year.get_by_role("button", name=re.compile("^2021")).click()
+    expect(summary).to_contain_text(re.compile(r"^2 results"))
+    region = facets.get_by_role("region", name="region")
+    expect(region.get_by_role("button", name=re.compile(r"^north"))).to_have_count(0)
+    page.get_by_role("button", name="Remove filter year: 2021").click()
+    expect(summary).to_contain_text(f"{total} results")
+    region.get_by_role("button", name=re.compile(r"^north")).click()
+    expect(summary).to_contain_text(f"{HARBOURS} results")
+    expect(region.get_by_role("button", name=re.compile(r"^north"))).to_have_attribute(
+        "aria-pressed", "true"
+    )
     page.get_by_role("button", name="Clear filters").click()
     expect(summary).to_contain_text(f"{total} results")
 
     # Opening a result shows its passage and links to the document on the Knowledge page.
-    top = results.get_by_role("listitem").first
-    top.get_by_role("button").first.click()
-    passage = top.get_by_test_id("passage")
-    expect(passage).to_contain_text("the moon")
+    note = results.get_by_role("listitem").filter(has_text="harbour-").first
+    title = note.get_by_role("button").first
+    name = re.search(r"harbour-\d\d\.md", title.inner_text())
+    assert name
+    title.click()
+    expect(title).to_have_attribute("aria-expanded", "true")
+    passage = note.get_by_test_id("passage")
+    expect(passage).to_have_text(NOTES[name.group(0)].split("\n\n", 1)[1])
     expect(passage.locator("mark").first).to_be_visible()
-    link = top.get_by_role("link", name="Open the document")
-    href = link.get_attribute("href") or ""
-    assert href.startswith(f"#/knowledge/{corpus['collection']['id']}/")
+    link = note.get_by_role("link", name="Open the document")
+    with _api(console_server) as api:
+        [document] = api.get(
+            "/v1/documents",
+            params={"collection_id": corpus["collection"]["id"], "name": name.group(0)},
+        ).json()["data"]
+    expect(link).to_have_attribute(
+        "href", f"#/knowledge/{corpus['collection']['id']}/{document['id']}"
+    )
+
+    # The server escapes a document's markup and the page shows it as text.
+    box.fill("markup")
+    box.press("Enter")
+    markup = results.get_by_role("listitem").filter(has_text="markup.txt")
+    expect(markup.locator(".search-snippet")).to_contain_text('<img src=x onerror="alert(1)">')
+    expect(results.locator("img, b")).to_have_count(0)
 
 
 def test_suggestion_is_picked_with_the_keyboard(signed_in: Page, engine: dict[str, Any]) -> None:
