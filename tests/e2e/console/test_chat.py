@@ -272,3 +272,46 @@ def test_a_failed_run_shows_the_servers_message_and_retries(
     answer = messages[2]["content"][0]["text"]
     expect(page.get_by_role("article", name="Assistant").last).to_contain_text(answer[:40])
     expect(page.get_by_role("alert")).to_have_count(0)
+
+
+def test_messages_render_markdown_and_code_and_the_composer_is_keyboard_first(
+    signed_in: Page, console_server: ServerProcess
+) -> None:
+    thread = _api(console_server, "POST", "/v1/threads", json={"title": "Markdown sample"}).json()
+    markdown = (
+        "Here is **bold** text and a list:\n\n- one\n- two\n\n"
+        "```python\ndef add(a, b):\n    return a + b\n```\n\n"
+        "<script>alert(2)</script>"
+    )
+    for role, text in [("user", "Show me some code"), ("assistant", markdown)]:
+        posted = _api(
+            console_server,
+            "POST",
+            f"/v1/threads/{thread['id']}/messages",
+            json={"role": role, "content": text},
+        )
+        assert posted.status_code == 201, posted.text
+    page = signed_in
+    page.reload()  # the list shows the thread made after the page opened
+    page.get_by_role("list", name="Chats").get_by_role(
+        "link", name=re.compile("Markdown sample")
+    ).click()
+    expect(page).to_have_url(re.compile(f"#/chat/{thread['id']}$"))
+
+    answer = page.get_by_role("article", name="Assistant")
+    expect(answer.locator("strong")).to_have_text("bold")
+    expect(answer.locator("li")).to_have_text(["one", "two"])
+    expect(answer.locator("pre code")).to_contain_text("def add(a, b):\n    return a + b")
+    assert answer.locator("script").count() == 0  # sanitized (DOMPurify)
+
+    # Shift+Enter makes a new line; Enter alone sends.
+    composer = page.get_by_label("Message")
+    composer.click()
+    composer.type("first line")
+    composer.press("Shift+Enter")
+    composer.type("second line")
+    expect(composer).to_have_value("first line\nsecond line")
+    assert len(_api(console_server, "GET", f"/v1/threads/{thread['id']}/messages").json()) == 2
+    # The agent choice is kept for the tab.
+    page.get_by_label("Agent").select_option("")
+    assert page.evaluate("sessionStorage.getItem('wxo.chat.agent')") is None

@@ -1,6 +1,6 @@
 // A `conversational_search` answer: Markdown text whose `[n]` markers (1-based, into
 // `search_results`) become buttons, a numbered source list, and the dialog showing a cited passage.
-import { useEffect, useRef } from "preact/hooks";
+import { useEffect, useMemo, useRef } from "preact/hooks";
 import { html } from "../../html.js";
 import { renderMarkdown } from "../../markdown.js";
 
@@ -55,7 +55,7 @@ function citedResults(item) {
 }
 
 export function CitedAnswer({ item, onCite }) {
-  const markup = withCitationButtons(renderMarkdown(item.text || ""), item);
+  const markup = useMemo(() => withCitationButtons(renderMarkdown(item.text || ""), item), [item]);
   function click(event) {
     const button = event.target.closest("button.cite");
     if (button) onCite({ item, index: Number(button.dataset.cite) });

@@ -1,12 +1,15 @@
 // One chat message: the user's text, or the assistant's content items (Markdown text, cited
 // answers), its step history, and for a live run its progress, stop/cancel state and errors.
+import { useMemo } from "preact/hooks";
 import { html } from "../../html.js";
 import { renderMarkdown } from "../../markdown.js";
 import { CitedAnswer } from "./citations.js";
 import { StepHistory, flatSteps } from "./steps.js";
 
+// Rendered once per text (a streaming answer re-renders the whole conversation per delta).
 export function Markdown({ text }) {
-  return html`<div class="md" dangerouslySetInnerHTML=${{ __html: renderMarkdown(text) }}></div>`;
+  const markup = useMemo(() => renderMarkdown(text), [text]);
+  return html`<div class="md" dangerouslySetInnerHTML=${{ __html: markup }}></div>`;
 }
 
 function ContentItem({ item, onCite }) {
