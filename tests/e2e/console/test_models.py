@@ -8,6 +8,7 @@ peer, called over HTTP with the development token as its API key.
 from __future__ import annotations
 
 import json
+import math
 import re
 import socket
 import time
@@ -243,6 +244,25 @@ def test_tries_a_prompt_against_the_built_in_local_models(
     box.press("Shift+Enter")
     expect(box).to_have_value(QUESTION + "\n")
     shot(page, "models-try")
+
+    # The usage table shows the server's counters for the model (refreshed after each prompt).
+    usage = page.get_by_role("region", name="Usage")
+    usage.get_by_label("Usage of model").select_option(EXTRACTIVE)
+    counted = api(console_server, "GET", "/v1/models/usage", params={"model": EXTRACTIVE})
+    (today,) = counted.json()["data"]
+    row = usage.get_by_role("row").filter(has=page.get_by_role("cell", name=EXTRACTIVE))
+    expect(row.get_by_role("cell")).to_have_text(
+        [
+            today["day"],
+            EXTRACTIVE,
+            str(today["requests"]),
+            str(today["errors"]),
+            str(today["prompt_tokens"]),
+            str(today["completion_tokens"]),
+            str(today["total_tokens"]),
+            f"{math.floor(today['avg_latency_ms'] + 0.5)} ms",  # JavaScript's Math.round
+        ]
+    )
 
 
 def test_an_unreachable_provider_shows_the_server_error(

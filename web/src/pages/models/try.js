@@ -18,25 +18,27 @@ function Metrics({ result }) {
   </dl>`;
 }
 
-export function TryPrompt({ models, selected, onSelect }) {
+export function TryPrompt({ models, selected, onSelect, onDone }) {
   const chatModels = models.filter((m) => isChat(m) && m.available);
   const model = chatModels.some((m) => m.name === selected) ? selected : chatModels[0]?.name || "";
-  const [system, setSystem] = useState("");
-  const [prompt, setPrompt] = useState("");
-  const [stream, setStream] = useState(true);
-  const [maxTokens, setMaxTokens] = useState("");
+  const [hasPrompt, setHasPrompt] = useState(false);
   const [running, setRunning] = useState(null); // AbortController while a prompt runs
   const [partial, setPartial] = useState("");
   const [result, setResult] = useState(null);
   const [error, setError] = useState(null);
   const promptRef = useRef(null);
+  const formRef = useRef(null);
 
   useEffect(() => {
     if (selected && promptRef.current) promptRef.current.focus();
   }, [selected]);
 
+  // The fields are read from the form when sending (uncontrolled): what the user sees is sent.
   async function send() {
-    if (!model || !prompt.trim() || running) return;
+    const data = new FormData(formRef.current);
+    const prompt = String(data.get("prompt") || "");
+    const chosen = String(data.get("model") || "");
+    if (!chosen || !prompt.trim() || running) return;
     const controller = new AbortController();
     setRunning(controller);
     setError(null);
@@ -45,7 +47,11 @@ export function TryPrompt({ models, selected, onSelect }) {
     try {
       setResult(
         await sendPrompt({
-          model, system, prompt, stream, maxTokens: Number(maxTokens) || null,
+          model: chosen,
+          system: String(data.get("system") || ""),
+          prompt,
+          stream: data.get("stream") === "on",
+          maxTokens: Number(data.get("max_tokens")) || null,
           signal: controller.signal, onDelta: setPartial,
         }),
       );
@@ -53,6 +59,7 @@ export function TryPrompt({ models, selected, onSelect }) {
       setError(err.name === "AbortError" ? new Error("Stopped.") : err);
     } finally {
       setRunning(null);
+      onDone();
     }
   }
 
@@ -66,9 +73,9 @@ export function TryPrompt({ models, selected, onSelect }) {
   const answer = result ? result.answer : partial;
   return html`<section class="models-try" aria-labelledby="try-title">
     <h2 id="try-title">Try a prompt</h2>
-    <form onSubmit=${(e) => { e.preventDefault(); send(); }}>
+    <form ref=${formRef} onSubmit=${(e) => { e.preventDefault(); send(); }}>
       <label>Model
-        <select aria-label="Model" value=${model} onChange=${(e) => onSelect(e.currentTarget.value)}>
+        <select name="model" aria-label="Model" value=${model} onChange=${(e) => onSelect(e.currentTarget.value)}>
           ${chatModels.length === 0 && html`<option value="">No chat model available</option>`}
           <optgroup label="Built-in">
             ${chatModels.filter((m) => !m.is_custom).map((m) => html`<option value=${m.name}>${m.name}</option>`)}
@@ -79,23 +86,22 @@ export function TryPrompt({ models, selected, onSelect }) {
         </select>
       </label>
       <label>Context (system message, optional)
-        <textarea rows="2" value=${system} onInput=${(e) => setSystem(e.currentTarget.value)}></textarea>
+        <textarea name="system" rows="2"></textarea>
       </label>
       <label>Prompt
-        <textarea ref=${promptRef} rows="3" value=${prompt} onInput=${(e) => setPrompt(e.currentTarget.value)}
+        <textarea ref=${promptRef} name="prompt" rows="3"
+          onInput=${(e) => setHasPrompt(!!e.currentTarget.value.trim())}
           onKeyDown=${onKeyDown} aria-describedby="try-keys"></textarea>
       </label>
       <p id="try-keys" class="muted">Enter sends, Shift+Enter starts a new line.</p>
       <div class="models-try-options">
-        <label class="models-check"><input type="checkbox" checked=${stream}
-          onChange=${(e) => setStream(e.currentTarget.checked)} /> Stream the answer</label>
+        <label class="models-check"><input type="checkbox" name="stream" defaultChecked /> Stream the answer</label>
         <label class="models-inline">Max tokens
-          <input type="number" min="1" step="1" value=${maxTokens} placeholder="default"
-            onInput=${(e) => setMaxTokens(e.currentTarget.value)} />
+          <input type="number" name="max_tokens" min="1" step="1" placeholder="default" />
         </label>
       </div>
       <div class="models-actions">
-        <button type="submit" class="primary" disabled=${!!running || !model || !prompt.trim()}>
+        <button type="submit" class="primary" disabled=${!!running || !model || !hasPrompt}>
           ${running ? "Waiting…" : "Send"}</button>
         ${running && html`<button type="button" onClick=${() => running.abort()}>Stop</button>`}
       </div>
