@@ -12,8 +12,12 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.api.threads.test_threads_routes import create_thread
 from tests.conftest import TenantUser
+
+
+async def create_thread(client: httpx.AsyncClient, tenant: TenantUser, **body: Any) -> None:
+    response = await client.post("/v1/threads", json=body, headers=tenant.headers)
+    assert response.status_code == 201, response.text
 
 
 async def titles(client: httpx.AsyncClient, tenant: TenantUser, **params: Any) -> list[str]:
