@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, Route, expect
 
 from tests.e2e.conftest import ServerProcess
 
@@ -149,6 +149,7 @@ def test_suggest_search_filter_page_and_open_a_result(
 ) -> None:
     page = signed_in
     page.goto(f"/#/search/{engine['id']}")
+    expect(page.get_by_text(f"Searches {corpus['collection']['name']}")).to_be_visible()
     box = page.get_by_role("combobox", name="Search query")
     box.press_sequentially("harb", delay=30)
     suggestions = page.get_by_role("listbox", name="Suggestions")
@@ -237,20 +238,45 @@ def test_suggest_search_filter_page_and_open_a_result(
     expect(results.locator("img, b")).to_have_count(0)
 
 
-def test_suggestion_is_picked_with_the_keyboard(signed_in: Page, engine: dict[str, Any]) -> None:
+def test_suggestions_ignore_stale_answers_and_are_picked_with_the_keyboard(
+    signed_in: Page, engine: dict[str, Any]
+) -> None:
     page = signed_in
+    held: list[Route] = []
+
+    def hold_the_first(route: Route) -> None:
+        if held:
+            route.continue_()
+        else:
+            held.append(route)
+
+    page.route(re.compile(r"/suggest\?"), hold_the_first)
     page.goto(f"/#/search/{engine['id']}")
     box = page.get_by_role("combobox", name="Search query")
-    box.press_sequentially("harbour 1", delay=30)
-    options = page.get_by_role("listbox", name="Suggestions").get_by_role("option")
-    expect(options.first).to_be_visible()
+    box.press_sequentially("ha", delay=30)
+    for _ in range(50):
+        if held:
+            break
+        page.wait_for_timeout(100)
+    assert held, "no suggestion request for 'ha'"
+    box.press_sequentially("rbour 1", delay=30)
+    listbox = page.get_by_role("listbox", name="Suggestions")
+    options = listbox.get_by_role("option")
+    expect(options.first).to_contain_text(re.compile("harbour 1", re.I))
+    # The answer to "ha" arrives last: it is older than what is shown, so it is dropped.
+    held[0].fulfill(
+        json={"query": "ha", "suggestions": [{"text": "STALE", "source": "title", "documents": 1}]}
+    )
+    page.wait_for_timeout(400)
+    expect(listbox).not_to_contain_text("STALE")
+
     box.press("ArrowDown")
     expect(options.first).to_have_attribute("aria-selected", "true")
     expect(box).to_have_attribute("aria-activedescendant", options.first.get_attribute("id") or "")
     picked = options.first.locator("span").first.inner_text()
     box.press("Enter")
     expect(box).to_have_value(picked)
-    expect(page.get_by_role("listbox", name="Suggestions")).to_be_hidden()
+    expect(listbox).to_be_hidden()
     expect(page.get_by_role("list", name="Results").get_by_role("listitem").first).to_be_visible()
 
 

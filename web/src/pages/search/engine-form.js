@@ -6,7 +6,7 @@ import { html } from "../../html.js";
 import { get, post } from "../../api.js";
 import { ErrorNotice, useLoad } from "../../components.js";
 
-async function loadSources() {
+export async function loadSources() {
   const [collections, indices] = await Promise.all([
     get("/v1/document-collections", { query: { limit: 1000 } }),
     get("/v1/vector-indices", { query: { limit: 1000 } }),

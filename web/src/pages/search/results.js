@@ -31,11 +31,17 @@ export function safeUrl(url) {
   return url && /^https?:\/\//i.test(url) ? url : null;
 }
 
+// The result's chunk: the index lists a document's chunks in order, a page at a time.
 async function loadPassage(result) {
-  const chunks = await get(`/v1/vector-indices/${result.index_id}/chunks`, {
-    query: { document_id: result.document_id, limit: 1000 },
-  });
-  return chunks.data.find((c) => c.id === result.chunk_id) || null;
+  const limit = 1000;
+  for (let offset = 0; ; offset += limit) {
+    const chunks = await get(`/v1/vector-indices/${result.index_id}/chunks`, {
+      query: { document_id: result.document_id, limit, offset },
+    });
+    const found = chunks.data.find((c) => c.id === result.chunk_id);
+    if (found) return found;
+    if (offset + limit >= chunks.total) return null;
+  }
 }
 
 function Passage({ result }) {

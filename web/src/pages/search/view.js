@@ -9,6 +9,7 @@ import { QueryBox } from "./query-box.js";
 import { Pager, ResultList, Summary } from "./results.js";
 import { ChosenFilters, Facets, toFilters } from "./facets.js";
 import { Answer } from "./answer.js";
+import { loadSources } from "./engine-form.js";
 
 const PAGE_SIZE = 10;
 
@@ -35,8 +36,19 @@ function useSearch(engineId, request) {
   return state;
 }
 
+// What the engine searches (its indices, named by their collections) and its description.
+function EngineFacts({ engine, sources }) {
+  const labels = new Map((sources || []).map((s) => [s.id, s.label]));
+  const names = engine.index_ids.map((id) => labels.get(id)).filter(Boolean);
+  return html`<p class="muted search-engine-facts">
+    ${engine.description && html`${engine.description} · `}
+    ${sources ? `Searches ${names.length ? names.join(", ") : "no collection left"}` : ""}
+  </p>`;
+}
+
 export function SearchView({ engineId }) {
   const engine = useLoad(() => get(`/v1/search-engines/${engineId}`), [engineId]);
+  const sources = useLoad(loadSources, []);
   const [answerChoice, setAnswerChoice] = useState(null); // null: the engine's setting
   const [request, setRequest] = useState(null);
   const results = useSearch(engineId, request);
@@ -68,7 +80,7 @@ export function SearchView({ engineId }) {
   const data = results.data;
   const selected = request ? request.selected : {};
   return html`<section class="search-view" aria-label=${`Search ${engine.data.title || engine.data.name}`}>
-    ${engine.data.description && html`<p class="muted">${engine.data.description}</p>`}
+    <${EngineFacts} engine=${engine.data} sources=${sources.data} />
     <${QueryBox} engineId=${engineId} onSearch=${(query) => update({ query, page: 1 })} />
     <label class="search-check search-answer-toggle">
       <input type="checkbox" checked=${answer} onChange=${(e) => toggleAnswer(e.currentTarget.checked)} />
@@ -81,7 +93,7 @@ export function SearchView({ engineId }) {
     </p>
     ${!request && html`<p class="empty">Type a query and press Enter to search.</p>`}
     ${data &&
-    html`<div class=${`search-layout${results.loading ? " search-stale" : ""}`}>
+    html`<div class=${`search-layout${results.loading ? " search-stale" : ""}`} aria-busy=${results.loading}>
       <div class="search-main">
         ${data.answer && html`<${Answer} key=${data.query + data.page} item=${data.answer} />`}
         <${ChosenFilters} selected=${selected} labels=${data.facet_labels} onToggle=${toggleFacet} onClear=${() => update({ selected: {}, page: 1 })} />
