@@ -62,7 +62,7 @@ export function EngineForm({ onCreated, onCancel }) {
     <h2 id="new-engine-title">New search engine</h2>
     <div class="search-form-row">
       <label>Name <input name="name" required maxlength="256" autocomplete="off" /></label>
-      <label>Title <span class="muted">(optional)</span><input name="title" maxlength="1024" autocomplete="off" /></label>
+      <label><span>Title <span class="muted">(optional)</span></span><input name="title" maxlength="1024" autocomplete="off" /></label>
     </div>
     <fieldset>
       <legend>Collections to search</legend>
