@@ -293,6 +293,49 @@ def test_an_unreachable_provider_shows_the_server_error(
     expect(panel.get_by_role("alert")).to_contain_text(message)
 
 
+def test_a_rejected_key_is_shown_and_replaced_without_signing_out(
+    signed_in: Page, console_server: ServerProcess
+) -> None:
+    # The local peer (this server) rejects a wrong key with 401; the proxy passes that on as a
+    # 401 of its own, which must not end the console's session.
+    # The name's segment after `virtual-model/` is free when provider_config names the provider;
+    # what follows it is the upstream model id.
+    peer = f"virtual-model/peer-{uuid.uuid4().hex[:6]}/{EXTRACTIVE}"
+    config = {
+        "provider": "openai-compatible",
+        "custom_host": console_server.url + "/v1",
+        "api_key": "not-the-key",
+    }
+    created = api(
+        console_server, "POST", "/v1/models", json={"name": peer, "provider_config": config}
+    )
+    assert created.status_code == 201, created.text
+    page = signed_in
+    page.goto(f"/#/models/try/{peer}")
+    response, _ = ask(page, peer, QUESTION, CONTEXT)
+    assert response.status == 401
+    panel = page.get_by_role("region", name="Try a prompt")
+    expect(panel.get_by_role("alert")).to_contain_text(response.json()["detail"])
+    expect(page.get_by_role("navigation", name="Main")).to_be_visible()  # still signed in
+
+    page.get_by_role("button", name=f"Details of {peer}").click()
+    replace = page.get_by_role("form", name=f"Replace the API key of {peer}")
+    replace.get_by_label("New API key").fill(console_server.token)
+    with page.expect_response(lambda r: r.request.method == "PATCH") as patched:
+        replace.get_by_role("button", name="Replace key").click()
+    assert patched.value.status == 200
+    assert console_server.token not in patched.value.text()
+    expect(replace.get_by_role("status")).to_have_text("API key replaced.")
+    expect(replace.get_by_label("New API key")).to_have_value("")
+    model = api(console_server, "GET", f"/v1/models/{created.json()['id']}").json()
+    assert model["provider_config"]["api_key"] == "********"
+    assert model["provider_config"]["custom_host"] == console_server.url + "/v1"
+
+    response, wall = ask(page, peer, QUESTION, CONTEXT)
+    assert response.status == 200
+    assert "The Eiffel Tower stands in Paris." in assert_shown(page, response, wall)
+
+
 def test_stops_a_prompt_that_waits_for_a_silent_provider(
     signed_in: Page, console_server: ServerProcess
 ) -> None:

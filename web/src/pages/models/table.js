@@ -4,7 +4,7 @@ import { useEffect, useRef, useState } from "preact/hooks";
 import { html } from "../../html.js";
 import { navigate } from "../../router.js";
 import { ErrorNotice } from "../../components.js";
-import { deleteModel, isChat, kindLabel, providerLabel } from "./data.js";
+import { deleteModel, isChat, kindLabel, providerLabel, replaceKey } from "./data.js";
 
 const PAGE_SIZE = 20;
 const SECRET_KEYS = /key|secret|token|password/i;
@@ -39,9 +39,43 @@ function ConfirmDelete({ model, onDone }) {
   </dialog>`;
 }
 
+// Replace (rotate) the stored API key: write-only like at registration.
+function ReplaceKey({ model, onReplaced }) {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState(null);
+  const [done, setDone] = useState(false);
+  async function submit(event) {
+    event.preventDefault();
+    const form = event.currentTarget;
+    const key = String(new FormData(form).get("api_key") || "");
+    setBusy(true);
+    setError(null);
+    setDone(false);
+    try {
+      await replaceKey(model.id, key);
+      form.reset();
+      setDone(true);
+      onReplaced();
+    } catch (err) {
+      setError(err);
+    } finally {
+      setBusy(false);
+    }
+  }
+  return html`<form class="models-replace" onSubmit=${submit} autocomplete="off"
+      aria-label=${`Replace the API key of ${model.name}`}>
+    <label class="models-inline">New API key
+      <input name="api_key" type="password" autocomplete="new-password" required />
+    </label>
+    <button type="submit" disabled=${busy}>${busy ? "Saving…" : "Replace key"}</button>
+    ${done && html`<span role="status" class="ok-text">API key replaced.</span>`}
+    <${ErrorNotice} error=${error} />
+  </form>`;
+}
+
 // What the server tells about a registered model; secret values are never displayed, only
 // whether one is stored.
-function Details({ model }) {
+function Details({ model, onChanged }) {
   const reg = model.registered;
   if (!reg) return html`<p class="muted">${model.description}</p>`;
   const config = reg.provider_config || {};
@@ -55,10 +89,11 @@ function Details({ model }) {
     ${rows.map(([key, value]) => html`<dt>${key}</dt><dd>${value}</dd>`)}
     <dt>Tags</dt><dd>${reg.tags.length ? reg.tags.join(", ") : "none"}</dd>
     <dt>Registered</dt><dd>${new Date(reg.created_at).toLocaleString()}</dd>
-  </dl>`;
+  </dl>
+  <${ReplaceKey} model=${model} onReplaced=${onChanged} />`;
 }
 
-function Row({ model, onDelete }) {
+function Row({ model, onDelete, onChanged }) {
   const [open, setOpen] = useState(false);
   const detailsId = `model-details-${model.id || model.name}`.replace(/[^\w-]/g, "-");
   return html`<tr>
@@ -80,7 +115,7 @@ function Row({ model, onDelete }) {
           onClick=${() => onDelete(model)}>Delete</button>`}
       </div></td>
     </tr>
-    ${open && html`<tr class="models-details-row"><td colspan="5" id=${detailsId}><${Details} model=${model} /></td></tr>`}`;
+    ${open && html`<tr class="models-details-row"><td colspan="5" id=${detailsId}><${Details} model=${model} onChanged=${onChanged} /></td></tr>`}`;
 }
 
 export function ModelTable({ models, kind, onKind, onChanged }) {
@@ -114,7 +149,7 @@ export function ModelTable({ models, kind, onKind, onChanged }) {
           <caption class="muted">${shown.length} model${shown.length === 1 ? "" : "s"}</caption>
           <thead><tr><th scope="col">Name</th><th scope="col">Provider</th><th scope="col">Kind</th>
             <th scope="col">Source</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
-          <tbody>${rows.map((m) => html`<${Row} key=${m.id || m.name} model=${m} onDelete=${setDeleting} />`)}</tbody>
+          <tbody>${rows.map((m) => html`<${Row} key=${m.id || m.name} model=${m} onDelete=${setDeleting} onChanged=${onChanged} />`)}</tbody>
         </table>`}
     ${pages > 1 && html`<nav class="models-pager" aria-label="Model pages">
       <button type="button" disabled=${current === 0} onClick=${() => setPage(current - 1)}>Previous</button>
