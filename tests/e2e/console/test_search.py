@@ -305,6 +305,12 @@ def test_generated_answer_with_citations(
     assert quoted.strip()[:20] in answer.get_by_test_id("answer-text").inner_text()
     shot(page, "search-answer")
 
+    # The tab keeps the last search of the engine: a reload shows it again.
+    page.reload()
+    expect(box).to_have_value("Why do the tides rise twice a day?")
+    expect(toggle).to_be_checked()
+    expect(answer.get_by_role("button", name=re.compile(r"^Source 1: ")).first).to_be_visible()
+
     page.set_viewport_size({"width": 390, "height": 844})
     expect(answer).to_be_visible()
     overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")

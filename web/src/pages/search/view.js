@@ -13,6 +13,18 @@ import { loadSources } from "./engine-form.js";
 
 const PAGE_SIZE = 10;
 
+// The last search per engine lives in this tab's sessionStorage, so a reload, or Back from the
+// document a result opened, shows the same results again.
+const savedKey = (engineId) => `wxo.search.${engineId}`;
+function savedRequest(engineId) {
+  try {
+    const saved = JSON.parse(sessionStorage.getItem(savedKey(engineId)));
+    return saved && typeof saved.query === "string" && saved.query ? saved : null;
+  } catch {
+    return null;
+  }
+}
+
 function useSearch(engineId, request) {
   const [state, setState] = useState({ data: null, error: null, loading: false });
   useEffect(() => {
@@ -49,9 +61,13 @@ function EngineFacts({ engine, sources }) {
 export function SearchView({ engineId }) {
   const engine = useLoad(() => get(`/v1/search-engines/${engineId}`), [engineId]);
   const sources = useLoad(loadSources, []);
-  const [answerChoice, setAnswerChoice] = useState(null); // null: the engine's setting
-  const [request, setRequest] = useState(null);
+  const [request, setRequest] = useState(() => savedRequest(engineId));
+  // null: the engine's setting
+  const [answerChoice, setAnswerChoice] = useState(() => (request ? request.answer : null));
   const results = useSearch(engineId, request);
+  useEffect(() => {
+    if (request) sessionStorage.setItem(savedKey(engineId), JSON.stringify(request));
+  }, [engineId, request]);
   const top = useRef(null);
 
   const engineAnswers = Boolean(engine.data && engine.data.settings.answer.enabled);
@@ -81,7 +97,7 @@ export function SearchView({ engineId }) {
   const selected = request ? request.selected : {};
   return html`<section class="search-view" aria-label=${`Search ${engine.data.title || engine.data.name}`}>
     <${EngineFacts} engine=${engine.data} sources=${sources.data} />
-    <${QueryBox} engineId=${engineId} onSearch=${(query) => update({ query, page: 1 })} />
+    <${QueryBox} engineId=${engineId} initial=${request ? request.query : ""} onSearch=${(query) => update({ query, page: 1 })} />
     <label class="search-check search-answer-toggle">
       <input type="checkbox" checked=${answer} onChange=${(e) => toggleAnswer(e.currentTarget.checked)} />
       <span>Generate an answer</span>
