@@ -218,6 +218,33 @@ def test_registers_a_model_with_a_write_only_key_and_tries_it(
     assert "The Eiffel Tower stands in Paris." in answer
 
 
+def test_a_configuration_rule_the_server_enforces_is_shown_beside_the_form(
+    signed_in: Page, console_server: ServerProcess
+) -> None:
+    page = signed_in
+    page.goto("/#/models")
+    form = page.get_by_role("form", name="Register a model")
+    form.get_by_label("Provider", exact=True).select_option(label="watsonx.ai")
+    expect(form.get_by_label("watsonx.ai project id")).to_be_visible()
+    form.get_by_label("Provider's model id").fill(f"ibm/granite-{uuid.uuid4().hex[:6]}")
+    form.get_by_label("API key").fill("an-ibm-cloud-key")
+    with page.expect_response(is_registration) as refused:
+        form.get_by_role("button", name="Register").click()
+    assert refused.value.status == 400
+    expect(form.get_by_role("alert")).to_have_text(refused.value.json()["detail"])
+    expect(form.get_by_label("API key")).to_have_value("an-ibm-cloud-key")  # kept to fix and resend
+
+    form.get_by_label("watsonx.ai project id").fill("a-project")
+    with page.expect_response(is_registration) as created:
+        form.get_by_role("button", name="Register").click()
+    assert created.value.status == 201
+    model = created.value.json()
+    assert model["provider"] == "watsonx"
+    assert model["provider_config"]["watsonx_project_id"] == "a-project"
+    assert model["provider_config"]["api_key"] == "********"
+    expect(form.get_by_role("alert")).to_have_count(0)
+
+
 def test_tries_a_prompt_against_the_built_in_local_models(
     signed_in: Page, console_server: ServerProcess, shot: Shot
 ) -> None:
