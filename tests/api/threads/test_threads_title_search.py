@@ -15,9 +15,13 @@ import pytest
 from tests.conftest import TenantUser
 
 
-async def create_thread(client: httpx.AsyncClient, tenant: TenantUser, **body: Any) -> None:
+async def create_thread(
+    client: httpx.AsyncClient, tenant: TenantUser, **body: Any
+) -> dict[str, Any]:
     response = await client.post("/v1/threads", json=body, headers=tenant.headers)
     assert response.status_code == 201, response.text
+    thread: dict[str, Any] = response.json()
+    return thread
 
 
 async def titles(client: httpx.AsyncClient, tenant: TenantUser, **params: Any) -> list[str]:
