@@ -24,7 +24,8 @@ function AnswerText({ text, sources, onCite }) {
   const parts = text.split(/\[(\d+)\]/);
   return html`<p class="search-answer-text" data-testid="answer-text">
     ${parts.map((part, i) => {
-      if (i % 2 === 0) return part;
+      // A citation stays on the line of the words it follows.
+      if (i % 2 === 0) return i + 1 < parts.length ? part.replace(/\s+$/, "\u00a0") : part;
       const n = Number(part);
       const source = sources[n - 1];
       if (!source) return `[${part}]`;
