@@ -148,6 +148,12 @@ def test_lists_the_built_in_models_and_filters_by_kind(
         expect(row).to_contain_text("Built-in")
         expect(row).to_contain_text("embedding" if entry["model_type"] == "embedding" else "chat")
 
+    embedding = next(e for e in builtins if e["model_type"] == "embedding")
+    signed_in.get_by_role("button", name=f"Details of {embedding['name']}").click()
+    details = signed_in.locator(".models-details-row")
+    expect(details).to_contain_text(embedding["description"])
+    expect(details).to_contain_text(f"Dimensions{embedding['dimensions']}")
+
     embeddings = [e["name"] for e in catalog(console_server, "/v1/models/list/embeddings")]
     listing = signed_in.get_by_role("region", name="Built-in and registered models")
     listing.get_by_label("Kind", exact=True).select_option("embedding")

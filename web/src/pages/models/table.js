@@ -77,7 +77,13 @@ function ReplaceKey({ model, onReplaced }) {
 // whether one is stored.
 function Details({ model, onChanged }) {
   const reg = model.registered;
-  if (!reg) return html`<p class="muted">${model.description}</p>`;
+  if (!reg) {
+    return html`<dl class="models-details">
+      <dt>Description</dt><dd>${model.description || "none"}</dd>
+      ${model.dimensions && html`<dt>Dimensions</dt><dd>${model.dimensions}</dd>`}
+      <dt>Runtime</dt><dd>${model.available ? "installed, runs in the server" : "not installed on this server"}</dd>
+    </dl>`;
+  }
   const config = reg.provider_config || {};
   const rows = Object.entries(config)
     .filter(([key]) => key !== "provider")
