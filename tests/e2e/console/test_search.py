@@ -316,3 +316,29 @@ def test_generated_answer_with_citations(
     overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
     assert overflow <= 0
     shot(page, "search-phone")
+
+
+def test_a_failed_search_shows_the_server_message_and_retries(
+    signed_in: Page, engine: dict[str, Any]
+) -> None:
+    page = signed_in
+    failures: list[str] = []
+
+    def fail_once(route: Route) -> None:
+        if failures:
+            route.continue_()
+        else:
+            failures.append(route.request.url)
+            route.fulfill(status=400, json={"detail": "The engine asks for reranking"})
+
+    page.route(re.compile(r"/search-engines/[^/]+/search$"), fail_once)
+    page.goto(f"/#/search/{engine['id']}")
+    box = page.get_by_role("combobox", name="Search query")
+    box.fill("tides")
+    box.press("Enter")
+    alert = page.get_by_role("alert")
+    expect(alert).to_contain_text("The engine asks for reranking")
+    alert.get_by_role("button", name="Retry").click()
+    expect(alert).to_be_hidden()
+    expect(page.get_by_role("list", name="Results").get_by_role("listitem").first).to_be_visible()
+    assert len(failures) == 1
