@@ -107,7 +107,7 @@ export function TryPrompt({ models, selected, onSelect, onDone }) {
       </div>
     </form>
     <${ErrorNotice} error=${error} onRetry=${error && send} />
-    ${(answer || result) && html`<div class="models-answer" aria-live="polite">
+    ${(answer || result) && html`<div class="models-answer" aria-live="polite" aria-busy=${!!running}>
       <h3>Answer</h3>
       <div data-testid="answer" class="models-answer-text">${answer || html`<span class="muted">(empty answer)</span>`}</div>
       ${result && html`<${Metrics} result=${result} />`}
