@@ -218,6 +218,7 @@ def test_registers_a_model_with_a_write_only_key_and_tries_it(
     page.get_by_role("button", name=f"Try {name}").click()
     expect(page).to_have_url(re.compile(r"#/models/try/"))
     expect(page.get_by_label("Model", exact=True)).to_have_value(name)
+    expect(page.get_by_label("Prompt", exact=True)).to_be_focused()
     response, wall = ask(page, name, QUESTION, CONTEXT)
     assert response.status == 200
     answer = assert_shown(page, response, wall)

@@ -29,8 +29,11 @@ export function TryPrompt({ models, selected, onSelect, onDone }) {
   const promptRef = useRef(null);
   const formRef = useRef(null);
 
+  const picked = useRef(false); // the selection came from this panel's own select
+  // A model chosen elsewhere (a table's Try button, a deep link): go straight to the prompt.
   useEffect(() => {
-    if (selected && promptRef.current) promptRef.current.focus();
+    if (selected && promptRef.current && !picked.current) promptRef.current.focus();
+    picked.current = false;
   }, [selected]);
 
   // The fields are read from the form when sending (uncontrolled): what the user sees is sent.
@@ -75,7 +78,7 @@ export function TryPrompt({ models, selected, onSelect, onDone }) {
     <h2 id="try-title">Try a prompt</h2>
     <form ref=${formRef} onSubmit=${(e) => { e.preventDefault(); send(); }}>
       <label>Model
-        <select name="model" aria-label="Model" value=${model} onChange=${(e) => onSelect(e.currentTarget.value)}>
+        <select name="model" aria-label="Model" value=${model} onChange=${(e) => { picked.current = true; onSelect(e.currentTarget.value); }}>
           ${chatModels.length === 0 && html`<option value="">No chat model available</option>`}
           <optgroup label="Built-in">
             ${chatModels.filter((m) => !m.is_custom).map((m) => html`<option value=${m.name}>${m.name}</option>`)}
