@@ -121,7 +121,10 @@ export function CitationDialog({ citation, onClose }) {
   const cites = (item.citations || []).filter((c) => c.search_result_idx === index);
   const body = result.body || cites.map((c) => c.body || c.text).find(Boolean) || "";
   const score = result.result_metadata?.score;
-  return html`<dialog ref=${ref} class="citation" aria-labelledby="citation-title" onClose=${onClose}>
+  // A click on the backdrop (the dialog element itself, outside its content) closes it.
+  const backdrop = (event) => event.target === ref.current && ref.current.close();
+  return html`<dialog ref=${ref} class="citation" aria-labelledby="citation-title" onClose=${onClose} onClick=${backdrop}>
+    <div class="citation-body">
     <header>
       <h2 id="citation-title">[${index + 1}] ${resultTitle(item, index)}</h2>
       <button type="button" onClick=${() => ref.current.close()}>Close</button>
@@ -132,5 +135,6 @@ export function CitationDialog({ citation, onClose }) {
       ${passagePieces(body, cites).map((p) => (p.cited ? html`<mark>${p.text}</mark>` : p.text))}
     </blockquote>
     ${cites.length === 0 && html`<p class="muted">No sentence of this passage is marked as cited.</p>`}
+    </div>
   </dialog>`;
 }

@@ -118,7 +118,26 @@ export function ThreadList({ activeId, version, onNew, onRenamed, onDeleted }) {
 
   useEffect(() => {
     load(true);
-  }, [title, version]);
+  }, [title]);
+
+  // After a run (a new thread, a thread's new activity): fetch the first page again and put it
+  // on top of what is listed, so the order is fresh and a list scrolled far keeps its place.
+  async function refresh() {
+    const mine = generation.current;
+    try {
+      const page = await get("/v1/threads", { query: { limit: PAGE, offset: 0, title } });
+      if (mine !== generation.current) return;
+      setState((s) => {
+        const fresh = new Set(page.map((t) => t.id));
+        return { ...s, items: [...page, ...s.items.filter((t) => !fresh.has(t.id))], error: null };
+      });
+    } catch (error) {
+      if (mine === generation.current) setState((s) => ({ ...s, error }));
+    }
+  }
+  useEffect(() => {
+    if (version > 0) refresh();
+  }, [version]);
 
   useEffect(() => {
     const target = sentinel.current;
@@ -128,7 +147,7 @@ export function ThreadList({ activeId, version, onNew, onRenamed, onDeleted }) {
     });
     observer.observe(target);
     return () => observer.disconnect();
-  }, [title, version, state.items.length, state.loading]);
+  }, [title, state.items.length, state.loading]);
 
   function renamed(thread) {
     setState((s) => ({ ...s, items: s.items.map((t) => (t.id === thread.id ? thread : t)) }));
