@@ -10,8 +10,9 @@ export function saveToken(token) {
   sessionStorage.setItem(KEY, token);
 }
 
+// Signing out forgets everything this tab kept (the token, the last search, the chosen agent).
 export function clearToken() {
-  sessionStorage.removeItem(KEY);
+  sessionStorage.clear();
 }
 
 // What a token says about its holder (the server's tokens are JWTs; an opaque one says nothing).
