@@ -264,6 +264,13 @@ def test_document_view_shows_text_elements_images_and_metadata(
     if metadata["summary"] is None:  # no chat model: the page says so rather than invent one
         expect(page.get_by_test_id("metadata").locator(".kn-none").first).to_have_text("none")
     shot(page, "knowledge-document-metadata")
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.emulate_media(color_scheme="dark")
+    page.get_by_role("tab", name="Elements").click()
+    expect(items.first).to_be_visible()
+    shot(page, "knowledge-document-phone")
+    page.emulate_media(color_scheme="light")
+    page.set_viewport_size({"width": 1280, "height": 860})
 
     # The original comes back byte for byte through the token-protected download.
     with page.expect_download() as info:

@@ -78,20 +78,23 @@ export function CollectionView({ collectionId }) {
   useEffect(() => () => clearTimeout(refresh.current), []);
 
   const listed = docs.page ? docs.page.data : [];
+  // Each document as last seen by the list, its upload's answer or the poller, newest wins.
   const known = useMemo(() => {
     const map = {};
-    for (const d of listed) map[d.id] = d;
-    for (const u of uploads) if (u.document && !map[u.document.id]) map[u.document.id] = u.document;
+    for (const d of listed) map[d.id] = newest(map[d.id], d);
+    for (const u of uploads) if (u.document) map[u.document.id] = newest(map[u.document.id], u.document);
     return map;
   }, [docs.page, uploads]);
   const watched = Object.values(known)
     .filter((d) => !TERMINAL.has(d.status))
     .map((d) => d.id)
     .sort();
-  const statuses = useStatusPolling(watched, known);
+  const polled = useStatusPolling(watched, known);
+  const statuses = {};
+  for (const id of Object.keys(known)) statuses[id] = newest(polled[id], known[id]);
 
   // When a watched document settles, refresh the statistics (chunks, by status) once.
-  const settled = Object.values(statuses).filter((s) => TERMINAL.has(s.status)).length;
+  const settled = Object.values(polled).filter((s) => TERMINAL.has(s.status)).length;
   useEffect(() => {
     if (settled) collection.reload();
   }, [settled]);

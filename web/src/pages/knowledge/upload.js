@@ -144,9 +144,11 @@ function UploadRow({ upload, status, onOpen }) {
 // The drop zone with a "Choose files" button (keyboard) and the per-file rows.
 export function UploadArea({ uploads, onFiles, statuses, onOpen, onClear }) {
   const [dragging, setDragging] = useState(false);
+  const depth = useRef(0); // dragenter/dragleave also fire over the zone's children
   const input = useRef(null);
   function drop(event) {
     event.preventDefault();
+    depth.current = 0;
     setDragging(false);
     if (event.dataTransfer && event.dataTransfer.files.length) onFiles(event.dataTransfer.files);
   }
@@ -154,6 +156,14 @@ export function UploadArea({ uploads, onFiles, statuses, onOpen, onClear }) {
     event.preventDefault();
     if (event.dataTransfer) event.dataTransfer.dropEffect = "copy";
     setDragging(true);
+  }
+  function enter(event) {
+    depth.current += 1;
+    over(event);
+  }
+  function leave() {
+    depth.current = Math.max(0, depth.current - 1);
+    if (depth.current === 0) setDragging(false);
   }
   function chosen(event) {
     onFiles(event.currentTarget.files);
@@ -163,7 +173,7 @@ export function UploadArea({ uploads, onFiles, statuses, onOpen, onClear }) {
   return html`<section class="card kn-upload-area" aria-labelledby="kn-upload-title">
     <h2 id="kn-upload-title">Upload</h2>
     <div class=${`kn-dropzone${dragging ? " dragging" : ""}`} data-testid="dropzone"
-      onDragOver=${over} onDragEnter=${over} onDragLeave=${() => setDragging(false)} onDrop=${drop}>
+      onDragOver=${over} onDragEnter=${enter} onDragLeave=${leave} onDrop=${drop}>
       <p>Drop files here, as many as you like, or</p>
       <button type="button" class="primary" onClick=${() => input.current.click()}>Choose files</button>
       <input ref=${input} type="file" multiple class="kn-hidden-input" tabindex="-1"
