@@ -14,8 +14,8 @@ from wxo.api.body_limit import BodySizeLimitMiddleware
 from wxo.api.errors import install_error_handlers
 from wxo.api.router import build_api_router
 from wxo.auth.tokens import TokenCache
-from wxo.container import Container, build_container
 from wxo.console.router import mount_console
+from wxo.container import Container, build_container
 from wxo.core.config import Settings, get_settings
 from wxo.health.router import alive_router
 from wxo.runtime.processes import die_with_parent

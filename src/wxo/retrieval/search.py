@@ -114,12 +114,21 @@ def filter_sql(filters: Filters, params: dict[str, Any]) -> str:
         parts.append("c.source_date <= :f_date_lte")
     for i, cond in enumerate(filters.meta):
         params[f"m{i}_key"] = cond.key
+        # A list value matches when one of its items does (as facets count the items).
         if cond.equals is not None:
             params[f"m{i}_eq"] = json.dumps({cond.key: cond.equals})
-            parts.append(f"c.meta @> CAST(:m{i}_eq AS jsonb)")
+            params[f"m{i}_item"] = json.dumps({cond.key: [cond.equals]})
+            parts.append(
+                f"(c.meta @> CAST(:m{i}_eq AS jsonb) OR c.meta @> CAST(:m{i}_item AS jsonb))"
+            )
         if cond.any_of is not None:
             params[f"m{i}_in"] = json.dumps(cond.any_of)
-            parts.append(f"CAST(:m{i}_in AS jsonb) @> jsonb_build_array(c.meta -> :m{i}_key)")
+            parts.append(
+                f"(CAST(:m{i}_in AS jsonb) @> jsonb_build_array(c.meta -> :m{i}_key)"
+                f" OR (jsonb_typeof(c.meta -> :m{i}_key) = 'array' AND EXISTS ("
+                f"SELECT 1 FROM jsonb_array_elements(c.meta -> :m{i}_key) AS item(v)"
+                f" WHERE CAST(:m{i}_in AS jsonb) @> jsonb_build_array(item.v))))"
+            )
         for op, value in ((">=", cond.gte), ("<=", cond.lte)):
             if value is None:
                 continue

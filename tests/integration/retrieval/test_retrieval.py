@@ -184,7 +184,11 @@ async def test_filters_still_fill_top_k_through_hnsw(
     extra: dict[str, dict[str, Any]] = {
         name: {
             "tags": ["rare"] if i % 10 == 0 else ["common"],
-            "meta": {"rank": i, "team": f"t{i % 4}"},
+            "meta": {
+                "rank": i,
+                "team": f"t{i % 4}",
+                "labels": ["red", "blue"] if i % 10 == 0 else ["blue"],
+            },
         }
         for i, name in enumerate(texts)
     }
@@ -206,6 +210,23 @@ async def test_filters_still_fill_top_k_through_hnsw(
         "d20.md",
         "d30.md",
     ]
+    # A list value matches on any of its items, by equality and by `in`.
+    for labels in ["red", {"in": ["red", "green"]}]:
+        red = await retrieve(
+            live_client,
+            live_tenant,
+            corpus.index_id,
+            query=query,
+            mode="hybrid",
+            top_k=40,
+            filters={"meta": {"labels": labels}},
+        )
+        assert sorted(r["document"]["name"] for r in red["results"]) == [
+            "d0.md",
+            "d10.md",
+            "d20.md",
+            "d30.md",
+        ], labels
     ranged = await retrieve(
         live_client,
         live_tenant,
