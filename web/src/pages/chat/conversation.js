@@ -28,22 +28,24 @@ export function Conversation({ threadId, agentId, onThread, onActivity }) {
   const [draft, setDraft] = useState("");
   const [notice, setNotice] = useState(null);
   const composer = useRef(null);
-  const run = useRef(null); // {runId, controller, stopping, threadId}
+  const run = useRef(null); // the run followed: {runId, controller, stopping, state, lastEventId}
   const created = useRef(null); // a thread our own run just created: its state is already here
   const log = useRef(null);
+  const threadRef = useRef(threadId);
+  threadRef.current = threadId;
 
   async function load() {
+    const id = threadId;
     setLoadState({ loading: true, error: null });
     try {
-      const [thread, found] = await Promise.all([
-        get(`/v1/threads/${threadId}`),
-        get(`/v1/threads/${threadId}/messages`),
-      ]);
+      const [thread, found] = await Promise.all([get(`/v1/threads/${id}`), get(`/v1/threads/${id}/messages`)]);
+      if (id !== threadRef.current) return; // another thread was opened meanwhile
       setMessages(found);
       onThread(thread);
       setLoadState({ loading: false, error: null });
+      if (found.length && found[found.length - 1].role === "user") resumeActive(id);
     } catch (error) {
-      setLoadState({ loading: false, error });
+      if (id === threadRef.current) setLoadState({ loading: false, error });
     }
   }
 
@@ -73,36 +75,17 @@ export function Conversation({ threadId, agentId, onThread, onActivity }) {
 
   const running = live && !ENDED.has(live.status);
 
-  async function send(text) {
-    if (!text.trim() || running) return;
-    const userMessage = { id: `local-${Date.now()}`, role: "user", content: [{ response_type: "text", text }] };
-    setMessages((m) => [...m, userMessage]);
-    setDraft("");
-    setNotice(null);
-    let state = newLive();
-    setLive(state);
-    const controller = new AbortController();
-    const mine = { runId: null, controller, stopping: false, state };
-    run.current = mine;
-    composer.current?.focus();
+  // Follow `mine.runId` from after `mine.lastEventId` until `done`; show how it ended.
+  async function watch(mine) {
     try {
-      const started = await startRun({ text, agentId, threadId });
-      mine.runId = started.run_id;
-      state = { ...state, runId: started.run_id };
-      mine.state = state;
-      setLive(state);
-      if (!threadId) {
-        created.current = started.thread_id;
-        navigate("chat", started.thread_id);
-      }
-      onActivity();
-      for await (const event of followRun(started.run_id, { signal: controller.signal })) {
-        state = applyEvent(state, event);
-        mine.state = state;
-        if (run.current === mine) setLive(state);
+      for await (const event of followRun(mine.runId, { after: mine.lastEventId, signal: mine.controller.signal })) {
+        mine.state = applyEvent(mine.state, event);
+        mine.lastEventId = event.id;
+        if (run.current === mine) setLive(mine.state);
         if (event.event === "done") break;
       }
       if (run.current !== mine) return;
+      const state = mine.state;
       if (state.status === "completed" && state.message) {
         setMessages((m) => [...m, state.message]);
         setLive(null);
@@ -110,16 +93,66 @@ export function Conversation({ threadId, agentId, onThread, onActivity }) {
         setMessages((m) => [...m, stoppedMessage(mine.runId, state)]);
         setLive(null);
       } else if (!ENDED.has(state.status)) {
-        setLive({ ...state, status: "failed", error: new Error("The event stream ended before the run did.") });
+        const error = new Error("The event stream ended before the run did.");
+        setLive({ ...state, status: "failed", resumable: true, lastEventId: mine.lastEventId, error });
       }
       onActivity();
     } catch (error) {
-      if (run.current !== mine) return;
-      if (mine.stopping) return; // Stop aborted the stream; `stop` shows the outcome
-      const message = error instanceof ApiError ? error.message : `Network error: ${error.message}`;
-      setLive({ ...state, status: "failed", error: new Error(message) });
+      if (run.current !== mine || mine.stopping) return; // left, or Stop aborted the stream
+      const network = !(error instanceof ApiError);
+      const message = network ? `Network error: ${error.message}` : error.message;
+      // A dropped stream does not stop the run: Retry then resumes after the last event.
+      setLive({ ...mine.state, status: "failed", resumable: network, lastEventId: mine.lastEventId, error: new Error(message) });
     } finally {
       if (run.current === mine && !mine.stopping) run.current = null;
+    }
+  }
+
+  function track(runId, state, lastEventId = null) {
+    const mine = { runId, controller: new AbortController(), stopping: false, state, lastEventId };
+    run.current = mine;
+    setLive(state);
+    return mine;
+  }
+
+  async function send(text) {
+    if (!text.trim() || running) return;
+    const userMessage = { id: `local-${Date.now()}`, role: "user", content: [{ response_type: "text", text }] };
+    setMessages((m) => [...m, userMessage]);
+    setDraft("");
+    setNotice(null);
+    const mine = track(null, newLive());
+    composer.current?.focus();
+    try {
+      const started = await startRun({ text, agentId, threadId });
+      if (run.current !== mine) return;
+      mine.runId = started.run_id;
+      mine.state = { ...mine.state, runId: started.run_id };
+      setLive(mine.state);
+      if (!threadId) {
+        created.current = started.thread_id;
+        navigate("chat", started.thread_id);
+      }
+      onActivity();
+    } catch (error) {
+      if (run.current === mine) {
+        run.current = null;
+        setLive({ ...mine.state, status: "failed", error });
+      }
+      return;
+    }
+    await watch(mine);
+  }
+
+  // A run of this thread still going (started elsewhere, or before a reload): follow it.
+  async function resumeActive(id) {
+    try {
+      const runs = await get("/v1/orchestrate/runs", { query: { limit: 50 } });
+      const active = runs.data.find((r) => r.thread_id === id && (r.status === "pending" || r.status === "running"));
+      if (!active || run.current || id !== threadRef.current) return;
+      await watch(track(active.id, { ...newLive(active.id), status: active.status === "pending" ? "starting" : "running" }));
+    } catch {
+      // the conversation is shown anyway; a run still going shows up on the next visit
     }
   }
 
@@ -143,6 +176,10 @@ export function Conversation({ threadId, agentId, onThread, onActivity }) {
   }
 
   function retry() {
+    if (live && live.resumable && live.runId && !run.current) {
+      watch(track(live.runId, { ...live, status: "running", error: null, resumable: false }, live.lastEventId));
+      return;
+    }
     const lastUser = [...messages].reverse().find((m) => m.role === "user");
     if (!lastUser) return;
     const item = (Array.isArray(lastUser.content) ? lastUser.content : [lastUser.content])[0];
