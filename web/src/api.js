@@ -9,7 +9,7 @@ export class ApiError extends Error {
   }
 }
 
-// Called on a 401 (expired or revoked token): the app signs out.
+// Called on the server's own 401 (an expired or revoked token): the app signs out.
 let onUnauthorized = () => {};
 export function setUnauthorizedHandler(handler) {
   onUnauthorized = handler;
@@ -37,7 +37,10 @@ function messageOf(status, body) {
   return `HTTP ${status}`;
 }
 
-async function send(method, path, { json, form, query, signal, headers = {} } = {}) {
+// The response of one call, or an ApiError with the server's message. Only a 401 that carries
+// `WWW-Authenticate` (the server refusing the token) signs out: the Model Proxy also answers 401
+// when a *provider* rejects its API key, and that must not end the session.
+export async function open(method, path, { json, form, query, signal, headers = {} } = {}) {
   const url = new URL(path, window.location.origin);
   for (const [key, value] of Object.entries(query || {})) {
     if (value === undefined || value === null || value === "") continue;
@@ -59,14 +62,16 @@ async function send(method, path, { json, form, query, signal, headers = {} } = 
     } catch {
       body = null;
     }
-    if (response.status === 401 && token) onUnauthorized();
+    if (response.status === 401 && token && response.headers.has("WWW-Authenticate")) {
+      onUnauthorized();
+    }
     throw new ApiError(response.status, messageOf(response.status, body), body);
   }
   return response;
 }
 
 export async function request(method, path, options) {
-  const response = await send(method, path, options);
+  const response = await open(method, path, options);
   if (response.status === 204) return null;
   const type = response.headers.get("Content-Type") || "";
   return type.includes("json") ? response.json() : response.text();
@@ -79,7 +84,7 @@ export const del = (path, options) => request("DELETE", path, options);
 
 // A binary resource behind the token (images, downloads) as an object URL.
 export async function blobUrl(path) {
-  const response = await send("GET", path);
+  const response = await open("GET", path);
   return URL.createObjectURL(await response.blob());
 }
 
@@ -100,17 +105,20 @@ async function* lines(response) {
   if (buffer) yield buffer;
 }
 
-// POST and read newline-delimited JSON events (the runs' stream), one object per line.
-export async function* streamNdjson(path, json, { signal } = {}) {
-  const response = await send("POST", path, { json, signal });
+// The objects of a newline-delimited JSON response (the runs' events), one per line.
+export async function* ndjsonEvents(response) {
   for await (const line of lines(response)) {
     if (line.trim()) yield JSON.parse(line);
   }
 }
 
-// POST and read server-sent events: yields {event, data} with data parsed as JSON when it is.
-export async function* streamSse(path, json, { signal } = {}) {
-  const response = await send("POST", path, { json, signal });
+// POST and read newline-delimited JSON events.
+export async function* streamNdjson(path, json, { signal } = {}) {
+  yield* ndjsonEvents(await open("POST", path, { json, signal }));
+}
+
+// The events of a server-sent event stream: {event, data}, data parsed as JSON when it is.
+export async function* sseEvents(response) {
   let event = "message";
   let data = [];
   for await (const line of lines(response)) {
@@ -133,4 +141,9 @@ export async function* streamSse(path, json, { signal } = {}) {
       data.push(line.slice(5).replace(/^ /, "").replace(/\r$/, ""));
     }
   }
+}
+
+// POST and read server-sent events.
+export async function* streamSse(path, json, { signal } = {}) {
+  yield* sseEvents(await open("POST", path, { json, signal }));
 }

@@ -1,6 +1,6 @@
 // The Models page's calls: the catalog (built-in + registered) joined with the registered models'
 // details, registration, deletion, and one prompt through the OpenAI-shaped chat completions route.
-import { ApiError, authHeaders, del, get, patch, post } from "../../api.js";
+import { del, get, open, patch, post, sseEvents } from "../../api.js";
 
 // Providers the server can call (registry_rules.SUPPORTED_PROVIDERS), with a base-URL hint.
 export const PROVIDERS = [
@@ -51,48 +51,9 @@ export const deleteModel = (id) => del(`/v1/models/${encodeURIComponent(id)}`);
 export const replaceKey = (id, apiKey) =>
   patch(`/v1/models/${encodeURIComponent(id)}`, { provider_config: { api_key: apiKey } });
 
-function messageOf(status, body) {
-  const detail = body && body.detail;
-  if (typeof detail === "string") return detail;
-  if (Array.isArray(detail)) return detail.map((d) => `${(d.loc || []).slice(1).join(".")}: ${d.msg}`).join("; ");
-  return `HTTP ${status}`;
-}
-
-// POST a chat completion. Not through api.js's `request`, which signs out on every 401: the
-// proxy also answers 401 when a *provider* rejects its API key. Only a 401 carrying
-// `WWW-Authenticate` (the server's own authentication) means the session is over; then a plain
-// call through api.js lets the shared client sign out.
-async function postCompletion(body, signal) {
-  const response = await fetch("/v1/chat/completions", {
-    method: "POST",
-    signal,
-    headers: { ...authHeaders(), "Content-Type": "application/json" },
-    body: JSON.stringify(body),
-  });
-  if (response.ok) return response;
-  const payload = await response.json().catch(() => null);
-  if (response.status === 401 && response.headers.has("WWW-Authenticate")) await get("/v1/models");
-  throw new ApiError(response.status, messageOf(response.status, payload), payload);
-}
-
-// The `data:` payloads of a server-sent event stream, one per event.
-async function* sseData(response) {
-  const reader = response.body.getReader();
-  const decoder = new TextDecoder();
-  let buffer = "";
-  for (;;) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    buffer += decoder.decode(value, { stream: true }).replace(/\r\n/g, "\n");
-    let cut;
-    while ((cut = buffer.indexOf("\n\n")) >= 0) {
-      const block = buffer.slice(0, cut);
-      buffer = buffer.slice(cut + 2);
-      const lines = block.split("\n").filter((line) => line.startsWith("data:"));
-      if (lines.length) yield lines.map((line) => line.slice(5).replace(/^ /, "")).join("\n");
-    }
-  }
-}
+// POST a chat completion (api.js signs out only on the server's own 401, not on a provider's).
+const postCompletion = (body, signal) =>
+  open("POST", "/v1/chat/completions", { json: body, signal });
 
 // One prompt through POST /v1/chat/completions. Streaming asks for the usage chunk
 // (stream_options.include_usage). Latency is measured here, in the browser: from sending the
@@ -121,9 +82,8 @@ export async function sendPrompt({ model, system, prompt, stream, maxTokens, sig
     { ...body, stream: true, stream_options: { include_usage: true } },
     signal,
   );
-  for await (const text of sseData(response)) {
-    if (text === "[DONE]") break;
-    const data = JSON.parse(text);
+  for await (const { data } of sseEvents(response)) {
+    if (data === "[DONE]") break;
     if (data.error) throw new Error(data.error.message || "The model failed");
     result.model = data.model || result.model;
     if (data.usage) result.usage = data.usage;
