@@ -31,6 +31,7 @@ export function Conversation({ threadId, agentId, onThread, onActivity }) {
   const run = useRef(null); // the run followed: {runId, controller, stopping, state, lastEventId}
   const created = useRef(null); // a thread our own run just created: its state is already here
   const log = useRef(null);
+  const stick = useRef(true); // the log follows new text (false once the reader scrolls up)
   const threadRef = useRef(threadId);
   threadRef.current = threadId;
 
@@ -61,6 +62,7 @@ export function Conversation({ threadId, agentId, onThread, onActivity }) {
     setMessages([]);
     setLive(null);
     setCitation(null);
+    stick.current = true;
     if (threadId) load();
     else {
       setLoadState({ loading: false, error: null });
@@ -69,9 +71,14 @@ export function Conversation({ threadId, agentId, onThread, onActivity }) {
     composer.current?.focus();
   }, [threadId]);
 
+  // Keep the newest text in view, unless the reader scrolled up to read something older.
   useEffect(() => {
-    if (log.current) log.current.scrollTop = log.current.scrollHeight;
+    if (log.current && stick.current) log.current.scrollTop = log.current.scrollHeight;
   }, [messages, live]);
+  function scrolled() {
+    const el = log.current;
+    stick.current = el.scrollHeight - el.scrollTop - el.clientHeight < 60;
+  }
 
   const running = live && !ENDED.has(live.status);
 
@@ -121,6 +128,7 @@ export function Conversation({ threadId, agentId, onThread, onActivity }) {
     setMessages((m) => [...m, userMessage]);
     setDraft("");
     setNotice(null);
+    stick.current = true;
     const mine = track(null, newLive());
     composer.current?.focus();
     try {
@@ -199,7 +207,7 @@ export function Conversation({ threadId, agentId, onThread, onActivity }) {
   }
 
   return html`<section class="conversation" aria-label="Conversation">
-    <div class="log" ref=${log} role="log" aria-live="polite">
+    <div class="log" ref=${log} role="log" aria-live="polite" onScroll=${scrolled}>
       ${loadState.loading && html`<p class="muted" role="status">Loading messages…</p>`}
       <${ErrorNotice} error=${loadState.error} onRetry=${threadId ? load : undefined} />
       ${!loadState.loading && !loadState.error && messages.length === 0 && !live &&
