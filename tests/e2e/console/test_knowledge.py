@@ -19,7 +19,7 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, FilePayload, Locator, Page, expect
+from playwright.sync_api import Browser, FilePayload, Locator, Page, Route, expect
 
 from tests.e2e.conftest import ServerProcess
 
@@ -364,7 +364,12 @@ def test_oversized_and_rejected_files_show_the_servers_message_per_file(
     big = FilePayload(
         name=f"big-{marker}.txt", mimeType="text/plain", buffer=b"too big " * SMALL_LIMIT
     )
-    page.get_by_label("Files to upload").set_input_files([small, big])
+    # Keyboard only: the "Choose files" button opens the browser's file chooser.
+    page.get_by_role("button", name="Choose files").focus()
+    with page.expect_file_chooser() as chooser:
+        page.keyboard.press("Enter")
+    assert chooser.value.is_multiple()
+    chooser.value.set_files([small, big])
     big_row = _upload_row(page, big["name"])
     expect(big_row.get_by_role("alert")).to_contain_text(
         f"larger than the limit of {SMALL_LIMIT} bytes"
@@ -428,3 +433,56 @@ def test_upload_progress_is_shown_per_file(
     expect(row.get_by_test_id("failure-reason")).to_contain_text(
         doc["status_detail"]["error"]["message"]
     )
+
+
+def test_polling_shows_the_stage_and_stops_when_the_page_unmounts(
+    signed_in: Page, console_server: ServerProcess
+) -> None:
+    """The status route is held at `extracting` (a routed answer) to watch the poller itself."""
+    page = signed_in
+    marker = uuid.uuid4().hex[:8]
+    collection_id = _api(
+        console_server, "POST", "/v1/document-collections", json={"name": f"Poll {marker}"}
+    ).json()["id"]
+    upload = _api(
+        console_server,
+        "POST",
+        f"/v1/document-collections/{collection_id}/documents",
+        files=[("files", (f"poll-{marker}.txt", _sparrows(marker), "text/plain"))],
+    )
+    document_id = upload.json()["data"][0]["document"]["id"]
+    _wait_ready(console_server, document_id)
+
+    asked: list[str] = []
+
+    def held(route: Route) -> None:
+        asked.append(route.request.url)
+        route.fulfill(
+            json={
+                "id": document_id,
+                "status": "extracting",
+                "status_detail": {"stage": "extract", "progress": 0.5, "error": None},
+                "page_count": None,
+                "chunk_count": 0,
+                "updated_at": "2099-01-01T00:00:00Z",
+            }
+        )
+
+    page.route(f"**/v1/documents/{document_id}/status", held)
+    page.goto(f"/#/knowledge/{collection_id}/{document_id}")
+    expect(page.get_by_test_id("document-status")).to_have_text("ready")
+    page.get_by_role("button", name="Reprocess").click()
+    expect(page.get_by_test_id("document-status")).to_have_text("extracting")
+    expect(page.get_by_text("50%")).to_be_visible()
+    expect(page.get_by_role("tab", name="Text")).to_have_count(0)
+    page.wait_for_timeout(2500)
+    assert len(asked) >= 2  # about one a second
+
+    page.get_by_role("link", name="Knowledge").click()
+    expect(page.get_by_role("heading", level=1, name="Knowledge")).to_be_visible()
+    page.wait_for_timeout(300)
+    before = len(asked)
+    page.wait_for_timeout(2500)
+    assert len(asked) == before
+    page.unroute(f"**/v1/documents/{document_id}/status")
+    _wait_ready(console_server, document_id)
