@@ -168,7 +168,8 @@ def test_agent_answers_with_citations_and_threads_are_managed(
 
     # Delete it: it leaves the list and the server.
     chats.get_by_role("button", name=f"Delete {new_title}").click()
-    chats.get_by_role("button", name="Delete chat").click()
+    expect(chats.get_by_role("button", name="Delete chat")).to_be_focused()
+    chats.get_by_role("button", name="Delete chat").press("Enter")
     expect(chats.get_by_role("link", name=re.compile(re.escape(new_title)))).to_have_count(0)
     expect(page).to_have_url(re.compile(r"#/chat$"))
     assert _api(console_server, "GET", f"/v1/threads/{thread_id}").status_code == 404

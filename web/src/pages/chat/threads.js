@@ -19,8 +19,10 @@ function ThreadItem({ thread, active, onRenamed, onDeleted }) {
   const [busy, setBusy] = useState(false);
   const title = thread.title || "Untitled";
   const field = useRef(null);
+  const confirm = useRef(null);
   useEffect(() => {
     if (mode === "rename" && field.current) field.current.select();
+    if (mode === "confirm" && confirm.current) confirm.current.focus();
   }, [mode]);
 
   async function act(work) {
@@ -60,10 +62,10 @@ function ThreadItem({ thread, active, onRenamed, onDeleted }) {
       </div>
     </form>`;
   } else if (mode === "confirm") {
-    body = html`<div class="confirm" role="group" aria-label=${`Delete ${title}?`}>
+    body = html`<div class="confirm" role="group" aria-label=${`Delete ${title}?`} onKeyDown=${(e) => e.key === "Escape" && setMode("view")}>
       <span>Delete “${title}” and its messages?</span>
       <div class="row">
-        <button type="button" class="danger" disabled=${busy} onClick=${remove}>Delete chat</button>
+        <button type="button" class="danger" ref=${confirm} disabled=${busy} onClick=${remove}>Delete chat</button>
         <button type="button" onClick=${() => setMode("view")}>Keep</button>
       </div>
     </div>`;
