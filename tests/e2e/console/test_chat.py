@@ -352,3 +352,10 @@ def test_messages_render_markdown_and_code_and_the_composer_is_keyboard_first(
     # The agent choice is kept for the tab.
     page.get_by_label("Agent").select_option("")
     assert page.evaluate("sessionStorage.getItem('wxo.chat.agent')") is None
+
+    # New chat leaves the thread for an empty conversation, ready to type in.
+    page.get_by_role("button", name="New chat").click()
+    expect(page).to_have_url(re.compile(r"#/chat$"))
+    expect(page.get_by_test_id("chat-title")).to_have_text("New chat")
+    expect(page.get_by_text("Ask a question to start a new chat.")).to_be_visible()
+    expect(composer).to_be_focused()
