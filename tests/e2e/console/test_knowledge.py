@@ -348,7 +348,7 @@ def small_page(browser: Browser, small_limit_server: ServerProcess) -> Iterator[
 
 
 def test_oversized_and_rejected_files_show_the_servers_message_per_file(
-    small_page: Page, small_limit_server: ServerProcess
+    small_page: Page, small_limit_server: ServerProcess, shot: Callable[[Page, str], Path]
 ) -> None:
     page = small_page
     marker = uuid.uuid4().hex[:8]
@@ -388,6 +388,7 @@ def test_oversized_and_rejected_files_show_the_servers_message_per_file(
     again = _upload_row(page, small["name"]).first
     expect(again.get_by_text("rejected")).to_be_visible()
     expect(again).to_contain_text("already")
+    shot(page, "knowledge-upload-errors")
     documents = _collection_documents(small_limit_server, collection_id)
     assert list(documents) == [small["name"]]
     assert documents[small["name"]]["status"] == "ready"
