@@ -131,8 +131,9 @@ function UploadRow({ upload, status, onOpen }) {
       ${upload.outcome !== "rejected" &&
         html`<${StatusBadge} status=${live.status} detail=${live.status_detail} />`}
       ${upload.message && html`<span class="muted kn-message">${upload.message}</span>`}
-      ${upload.outcome !== "rejected" &&
-        html`<button type="button" class="link" onClick=${() => onOpen(upload.document.id)}>Open</button>`}`;
+      <button type="button" class="link" onClick=${() => onOpen(upload.document.id)}>
+        ${upload.outcome === "rejected" || upload.outcome === "skipped" ? "Open the existing document" : "Open"}
+      </button>`;
   }
   return html`<li class="kn-upload" data-testid="upload-row">
     <span class="kn-upload-name">${upload.name}</span>
