@@ -5,7 +5,7 @@
 // works even for a run still waiting in the queue, and a new thread's URL is set immediately.
 // The events are then read from GET /v1/orchestrate/runs/{id}/events?follow=true, the same
 // newline-delimited JSON a streamed run sends.
-import { ApiError, authHeaders, post } from "../../api.js";
+import { ndjsonEvents, open, post } from "../../api.js";
 
 export function startRun({ text, agentId, threadId }) {
   const body = { message: { role: "user", content: text } };
@@ -20,30 +20,9 @@ export function cancelRun(runId) {
 
 // Yields the run's events {id, event, data} until `done` (stored ones first, then live ones).
 export async function* followRun(runId, { after, signal } = {}) {
-  const url = new URL(`/v1/orchestrate/runs/${encodeURIComponent(runId)}/events`, window.location.origin);
-  url.searchParams.set("follow", "true");
-  if (after) url.searchParams.set("after", after);
-  const response = await fetch(url, { headers: authHeaders(), signal });
-  if (!response.ok) {
-    const body = await response.json().catch(() => null);
-    const detail = body && typeof body.detail === "string" ? body.detail : `HTTP ${response.status}`;
-    throw new ApiError(response.status, detail, body);
-  }
-  const reader = response.body.getReader();
-  const decoder = new TextDecoder();
-  let buffer = "";
-  for (;;) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    buffer += decoder.decode(value, { stream: true });
-    let cut;
-    while ((cut = buffer.indexOf("\n")) >= 0) {
-      const line = buffer.slice(0, cut).trim();
-      buffer = buffer.slice(cut + 1);
-      if (line) yield JSON.parse(line);
-    }
-  }
-  if (buffer.trim()) yield JSON.parse(buffer);
+  const path = `/v1/orchestrate/runs/${encodeURIComponent(runId)}/events`;
+  const response = await open("GET", path, { query: { follow: "true", after }, signal });
+  yield* ndjsonEvents(response);
 }
 
 // The live state of a run as its events arrive (a new object per event, for Preact).
