@@ -4,7 +4,7 @@
 // 413 in the server's words). Three files travel at a time.
 import { useEffect, useRef, useState } from "preact/hooks";
 import { html } from "../../html.js";
-import { ApiError, authHeaders } from "../../api.js";
+import { ApiError, authHeaders, get } from "../../api.js";
 import { formatBytes } from "../../components.js";
 import { StatusBadge, newest } from "./shared.js";
 
@@ -87,6 +87,8 @@ export function useUploads(collectionId, onUploaded) {
       if (alive.current) notify.current(result.document);
     } catch (error) {
       update(item.key, { state: "error", error });
+      // A refused token: one call through api.js lets it decide whether to sign out.
+      if (error.status === 401) get(`/v1/document-collections/${collectionId}`).catch(() => {});
     }
   }
 
