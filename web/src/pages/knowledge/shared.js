@@ -97,13 +97,14 @@ export function useStatusPolling(ids, known = {}) {
       const { ids: now, known: given, statuses: seen } = latest.current;
       const pending = now.filter((id) => {
         const status = (newest(seen[id], given[id]) || {}).status;
-        return !TERMINAL.has(status) && status !== "gone";
+        return !TERMINAL.has(status) && status !== "deleted";
       });
       if (pending.length) {
         const found = await Promise.all(
           pending.slice(0, 20).map((id) =>
             get(`/v1/documents/${id}/status`).catch((error) =>
-              error.status === 404 ? { id, status: "gone" } : null,
+              // Deleted meanwhile (elsewhere): say so and stop asking.
+              error.status === 404 ? { id, status: "deleted", updated_at: "9999-12-31T00:00:00Z" } : null,
             ),
           ),
         );
