@@ -219,13 +219,15 @@ def test_document_view_shows_text_elements_images_and_metadata(
     assert images
 
     page.goto(f"/#/knowledge/{collection_id}/{document_id}")
-    expect(page.get_by_role("heading", level=1)).to_have_text(doc["title"] or doc["name"])
+    title = page.get_by_role("heading", level=1)
+    expect(title).to_have_text(doc["title"] or doc["name"])
     expect(page.get_by_test_id("document-status")).to_have_text("ready")
 
     # Clean text, rendered from Markdown and as plain text.
     shown = page.get_by_test_id("document-text")
     expect(shown).to_contain_text("Ada Lovelace watched robins")
     expect(shown.get_by_role("heading", name="Feeding robins")).to_be_visible()
+    expect(title).to_have_count(1)  # the document's own headings sit below the page's
     # The Markdown's `image:ID` reference is shown from the token-protected image route.
     inline = shown.get_by_role("img", name=images[0]["caption"])
     expect(inline).to_have_attribute("src", re.compile(r"^blob:"))

@@ -31,6 +31,13 @@ function markdownWithImages(text, urls) {
       img.replaceWith(note);
     }
   }
+  // The document's headings sit under the page's own (h1 becomes h3, and so on).
+  for (const heading of template.content.querySelectorAll("h1, h2, h3, h4, h5, h6")) {
+    const level = Math.min(6, Number(heading.tagName[1]) + 2);
+    const lower = document.createElement(`h${level}`);
+    lower.append(...heading.childNodes);
+    heading.replaceWith(lower);
+  }
   return template.innerHTML;
 }
 
