@@ -13,7 +13,8 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -32,6 +33,7 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+PROVOKED_4XX = "Failed to load resource: the server responded with a status of 4"
 USERNAME = "console-user"
 PASSWORD = "console-password-1"
 TENANT = "console-tenant"
@@ -89,40 +91,64 @@ def browser() -> Iterator[Browser]:
         launched.close()
 
 
-@pytest.fixture
-def page(browser: Browser, console_server: ServerProcess) -> Iterator[Page]:
-    """A fresh tab on the console; the test fails if the page logs an error or throws."""
-    context = browser.new_context(
-        base_url=console_server.url, viewport={"width": 1280, "height": 860}
-    )
-    context.set_default_timeout(20_000)
+@contextmanager
+def console_tab(
+    browser: Browser, server: ServerProcess, allowed: Iterable[str] = ()
+) -> Iterator[Page]:
+    """A fresh tab (its own sessionStorage) on `server`'s console.
+
+    Fails when the page logged a console error or threw, except for the lines starting with
+    one of `allowed` and the `Failed to load resource … status of 4xx` lines that a test
+    provokes on purpose (a wrong password).
+    """
+    context = browser.new_context(base_url=server.url, viewport={"width": 1280, "height": 860})
+    context.set_default_timeout(30_000)
     tab = context.new_page()
     problems: list[str] = []
 
     def on_console(message: ConsoleMessage) -> None:
-        # A 4xx the test provoked (a wrong password) is logged too; it is not the page's fault.
-        expected = message.text.startswith(
-            "Failed to load resource: the server responded with a status of 4"
-        )
-        if message.type == "error" and not expected:
+        # `allowed` is read when a message comes: a test may add to it after the tab opened.
+        if message.type == "error" and not message.text.startswith((PROVOKED_4XX, *allowed)):
             problems.append(f"console error: {message.text}")
 
     tab.on("console", on_console)
     tab.on("pageerror", lambda error: problems.append(f"page error: {error}"))
-    yield tab
-    context.close()
+    try:
+        yield tab
+    finally:
+        context.close()
     assert problems == []
+
+
+def sign_in_with_token(tab: Page, token: str) -> Page:
+    """Open the console in `tab` and sign in by pasting `token`."""
+    tab.goto("/")
+    tab.get_by_role("tab", name="Token").click()
+    tab.get_by_label("Token").fill(token)
+    tab.get_by_role("button", name="Sign in").click()
+    tab.get_by_role("navigation", name="Main").wait_for()
+    return tab
+
+
+@pytest.fixture
+def allowed_errors() -> list[str]:
+    """Console errors a test provokes on purpose (a module may override this fixture)."""
+    return []
+
+
+@pytest.fixture
+def page(
+    browser: Browser, console_server: ServerProcess, allowed_errors: list[str]
+) -> Iterator[Page]:
+    """A fresh tab on the console; the test fails if the page logs an error or throws."""
+    with console_tab(browser, console_server, allowed_errors) as tab:
+        yield tab
 
 
 @pytest.fixture
 def signed_in(page: Page, console_server: ServerProcess) -> Page:
     """The console open with the server's development token pasted in."""
-    page.goto("/")
-    page.get_by_role("tab", name="Token").click()
-    page.get_by_label("Token").fill(console_server.token)
-    page.get_by_role("button", name="Sign in").click()
-    page.get_by_role("navigation", name="Main").wait_for()
-    return page
+    return sign_in_with_token(page, console_server.token)
 
 
 @pytest.fixture

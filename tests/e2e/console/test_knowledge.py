@@ -22,6 +22,7 @@ import pytest
 from playwright.sync_api import Browser, FilePayload, Locator, Page, Route, expect
 
 from tests.e2e.conftest import ServerProcess
+from tests.e2e.console.conftest import console_tab, sign_in_with_token
 
 PROCESSING = 120_000  # ms: the first document also loads the embedding model
 
@@ -325,28 +326,9 @@ def small_limit_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Ser
 
 @pytest.fixture
 def small_page(browser: Browser, small_limit_server: ServerProcess) -> Iterator[Page]:
-    """A signed-in tab on the second server; fails on console errors other than expected 4xx."""
-    context = browser.new_context(
-        base_url=small_limit_server.url, viewport={"width": 1280, "height": 860}
-    )
-    context.set_default_timeout(20_000)
-    tab = context.new_page()
-    problems: list[str] = []
-    tab.on(
-        "console",
-        lambda m: (
-            problems.append(m.text) if m.type == "error" and "status of 4" not in m.text else None
-        ),
-    )
-    tab.on("pageerror", lambda error: problems.append(str(error)))
-    tab.goto("/")
-    tab.get_by_role("tab", name="Token").click()
-    tab.get_by_label("Token").fill(small_limit_server.token)
-    tab.get_by_role("button", name="Sign in").click()
-    tab.get_by_role("navigation", name="Main").wait_for()
-    yield tab
-    context.close()
-    assert problems == []
+    """A signed-in tab on the second server."""
+    with console_tab(browser, small_limit_server) as tab:
+        yield sign_in_with_token(tab, small_limit_server.token)
 
 
 def test_oversized_and_rejected_files_show_the_servers_message_per_file(

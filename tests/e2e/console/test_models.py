@@ -13,13 +13,13 @@ import re
 import socket
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, ConsoleMessage, Page, Response, expect
+from playwright.sync_api import Page, Response, expect
 
 from tests.e2e.conftest import ServerProcess, free_port
 
@@ -34,32 +34,6 @@ QUESTION = "Where does the Eiffel Tower stand?"
 def allowed_errors() -> list[str]:
     """Console errors a test provokes on purpose (e.g. a 502 from an unreachable provider)."""
     return []
-
-
-@pytest.fixture
-def page(
-    browser: Browser, console_server: ServerProcess, allowed_errors: list[str]
-) -> Iterator[Page]:
-    """The conftest's page, but a test may list console errors it expects (`allowed_errors`)."""
-    context = browser.new_context(
-        base_url=console_server.url, viewport={"width": 1280, "height": 860}
-    )
-    context.set_default_timeout(30_000)
-    tab = context.new_page()
-    problems: list[str] = []
-
-    def on_console(message: ConsoleMessage) -> None:
-        expected = message.text.startswith(
-            "Failed to load resource: the server responded with a status of 4"
-        ) or any(message.text.startswith(allowed) for allowed in allowed_errors)
-        if message.type == "error" and not expected:
-            problems.append(f"console error: {message.text}")
-
-    tab.on("console", on_console)
-    tab.on("pageerror", lambda error: problems.append(f"page error: {error}"))
-    yield tab
-    context.close()
-    assert problems == []
 
 
 def api(server: ServerProcess, method: str, path: str, **kwargs: Any) -> httpx.Response:
@@ -102,7 +76,7 @@ def reply_of(response: Response) -> tuple[str, dict[str, int]]:
 
 
 def row_of(page: Page, name: str) -> Any:
-    table = page.get_by_role("table")
+    table = page.get_by_role("table", name="Models", exact=True)
     return table.locator("tr").filter(has=page.get_by_text(name, exact=True))
 
 

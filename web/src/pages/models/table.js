@@ -151,7 +151,7 @@ export function ModelTable({ models, kind, onKind, onChanged }) {
     </div>
     ${rows.length === 0
       ? html`<p class="empty">${models.length ? "No model matches the filter." : "No models."}</p>`
-      : html`<table class="models-table">
+      : html`<table class="models-table" aria-label="Models">
           <caption class="muted">${shown.length} model${shown.length === 1 ? "" : "s"}</caption>
           <thead><tr><th scope="col">Name</th><th scope="col">Provider</th><th scope="col">Kind</th>
             <th scope="col">Source</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>

@@ -33,7 +33,7 @@ export function UsageTable({ models, version }) {
     <${ErrorNotice} error=${usage.error} onRetry=${usage.reload} />
     ${!page && usage.loading && html`<p class="muted" role="status">Loading usage…</p>`}
     ${page && page.data.length === 0 && html`<p class="empty">No usage yet.</p>`}
-    ${page && page.data.length > 0 && html`<div class="models-scroll"><table class="models-usage">
+    ${page && page.data.length > 0 && html`<div class="models-scroll"><table class="models-usage" aria-label="Usage per model and day">
       <thead><tr>
         <th scope="col">Day</th><th scope="col">Model</th><th scope="col">Requests</th>
         <th scope="col">Errors</th><th scope="col">Prompt tokens</th>
