@@ -44,12 +44,27 @@ class SmolLMChatModel:
 
     def __init__(self, *, threads: int | None = None, n_ctx: int = 2048) -> None:
         """Load the GGUF weights (about 100 MB) once."""
-        from llama_cpp import Llama
+        from llama_cpp import Llama, llama_chat_format
 
         self._llama = Llama(
             model_path=str(gguf_path()), n_ctx=n_ctx, n_threads=threads, verbose=False
         )
         self._lock = threading.Lock()
+        # The GGUF's chat template, as llama.cpp applies it: a streamed answer carries no usage,
+        # so its prompt tokens are counted from the same formatted prompt.
+        template = self._llama.metadata.get("tokenizer.chat_template")
+        self._formatter: Any = (
+            llama_chat_format.Jinja2ChatFormatter(
+                template=template,
+                eos_token=self._token_text(self._llama.token_eos()),
+                bos_token=self._token_text(self._llama.token_bos()),
+            )
+            if template
+            else None
+        )
+
+    def _token_text(self, token: int) -> str:
+        return self._llama.detokenize([token], special=True).decode(errors="ignore")
 
     def _kwargs(self, request: ChatRequest) -> dict[str, Any]:
         p = request.params
@@ -116,8 +131,12 @@ class SmolLMChatModel:
                 stream.close()
 
     def _prompt_tokens(self, request: ChatRequest) -> int:
-        text = "\n".join(m.content or "" for m in request.messages)
-        return len(self._llama.tokenize(text.encode(), add_bos=True))
+        """Prompt tokens as the unstreamed call counts them (the chat template applied)."""
+        if self._formatter is None:
+            text = "\n".join(m.content or "" for m in request.messages)
+            return len(self._llama.tokenize(text.encode(), add_bos=True))
+        prompt = self._formatter(messages=self._kwargs(request)["messages"]).prompt
+        return len(self._llama.tokenize(prompt.encode(), special=True))
 
     async def stream(self, request: ChatRequest) -> AsyncIterator[ChatChunk]:
         """Tokens as they are generated; closing the iterator stops the generation."""
