@@ -64,7 +64,8 @@ class SmolLMChatModel:
         )
 
     def _token_text(self, token: int) -> str:
-        return self._llama.detokenize([token], special=True).decode(errors="ignore")
+        raw: bytes = self._llama.detokenize([token], special=True)
+        return raw.decode(errors="ignore")
 
     def _kwargs(self, request: ChatRequest) -> dict[str, Any]:
         p = request.params
