@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -103,11 +104,19 @@ def postgres_processes(data_dir: Path) -> list[psutil.Process]:
     return found
 
 
+@contextmanager
+def running(instance: ServerProcess) -> Iterator[ServerProcess]:
+    """Start `instance`, and stop it afterwards if it is still running."""
+    instance.start()
+    try:
+        yield instance
+    finally:
+        if instance.process is not None and instance.process.poll() is None:
+            instance.stop()
+
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     """One `wxo serve` per test module, stopped at the end."""
-    instance = ServerProcess(data_dir=tmp_path_factory.mktemp("serve") / "data")
-    instance.start()
-    yield instance
-    if instance.process is not None and instance.process.poll() is None:
-        instance.stop()
+    with running(ServerProcess(data_dir=tmp_path_factory.mktemp("serve") / "data")) as instance:
+        yield instance

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import ServerProcess
+from tests.e2e.conftest import ServerProcess, running
 
 CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOTS = Path(__file__).resolve().parents[3] / "test-output" / "console"
@@ -51,18 +51,11 @@ pytestmark = pytest.mark.e2e
 @pytest.fixture(scope="package")
 def console_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     """One `wxo serve` for the console tests, with a password user in a tenant of its own."""
-    instance = ServerProcess(data_dir=tmp_path_factory.mktemp("console") / "data")
-    instance.start()
-    admin = [sys.executable, "-m", "wxo", "admin"]
-    subprocess.run(
-        [*admin, "create-token", "--tenant", TENANT, "--user", USERNAME],
-        env=instance.env(),
-        check=True,
-        capture_output=True,
-    )
-    subprocess.run(
-        [
-            *admin,
+    data_dir = tmp_path_factory.mktemp("console") / "data"
+    with running(ServerProcess(data_dir=data_dir)) as instance:
+        admin(instance, "create-token", "--tenant", TENANT, "--user", USERNAME)
+        admin(
+            instance,
             "create-user",
             "--username",
             f"{USERNAME}-pw",
@@ -70,14 +63,19 @@ def console_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerP
             PASSWORD,
             "--tenant",
             TENANT,
-        ],
-        env=instance.env(),
+        )
+        yield instance
+
+
+def admin(server: ServerProcess, *args: str) -> str:
+    """Run `wxo admin ARGS` against `server`'s data directory; its stdout, stripped."""
+    return subprocess.run(
+        [sys.executable, "-m", "wxo", "admin", *args],
+        env=server.env(),
         check=True,
         capture_output=True,
-    )
-    yield instance
-    if instance.process is not None and instance.process.poll() is None:
-        instance.stop()
+        text=True,
+    ).stdout.strip()
 
 
 @pytest.fixture(scope="package")

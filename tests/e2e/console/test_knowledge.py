@@ -21,7 +21,7 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, FilePayload, Locator, Page, Route, expect
 
-from tests.e2e.conftest import ServerProcess
+from tests.e2e.conftest import ServerProcess, running
 from tests.e2e.console.conftest import console_tab, sign_in_with_token
 
 PROCESSING = 120_000  # ms: the first document also loads the embedding model
@@ -317,11 +317,9 @@ class SmallLimitServer(ServerProcess):
 @pytest.fixture(scope="module")
 def small_limit_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     """A second server, for the 413 test only."""
-    instance = SmallLimitServer(data_dir=tmp_path_factory.mktemp("console-413") / "data")
-    instance.start()
-    yield instance
-    if instance.process is not None and instance.process.poll() is None:
-        instance.stop()
+    data_dir = tmp_path_factory.mktemp("console-413") / "data"
+    with running(SmallLimitServer(data_dir=data_dir)) as instance:
+        yield instance
 
 
 @pytest.fixture

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -11,6 +9,7 @@ from pathlib import Path
 from playwright.sync_api import Page, expect
 
 from tests.e2e.conftest import ServerProcess
+from tests.e2e.console.conftest import admin, sign_in_with_token
 
 PAGES = ["Chat", "Knowledge", "Search", "Models"]
 
@@ -47,35 +46,13 @@ def test_keyboard_reaches_the_navigation_with_a_visible_focus_ring(signed_in: Pa
 
 
 def test_a_revoked_token_signs_the_tab_out(page: Page, console_server: ServerProcess) -> None:
-    token = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "wxo",
-            "admin",
-            "create-token",
-            "--tenant",
-            "revoked-tenant",
-            "--user",
-            "revoked-user",
-        ],
-        env=console_server.env(),
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout.strip()
-    page.goto("/")
-    page.get_by_role("tab", name="Token").click()
-    page.get_by_label("Token").fill(token)
-    page.get_by_role("button", name="Sign in").click()
+    token = admin(
+        console_server, "create-token", "--tenant", "revoked-tenant", "--user", "revoked-user"
+    )
+    sign_in_with_token(page, token)
     expect(page.get_by_test_id("tenant")).to_have_text("Tenant: revoked-tenant")
 
-    subprocess.run(
-        [sys.executable, "-m", "wxo", "admin", "revoke-token", token],
-        env=console_server.env(),
-        check=True,
-        capture_output=True,
-    )
+    admin(console_server, "revoke-token", token)
     # The API's token cache (5 s) forgets a revoked token; the page's next call is a 401, which
     # signs the tab out. Moving between pages makes calls.
     heading = page.get_by_role("heading", name="Sign in to wxo")

@@ -3,29 +3,17 @@
 // token: with one tenant at once, with several after the user picks one.
 import { useState } from "preact/hooks";
 import { html } from "../html.js";
-import { ApiError, get, setToken } from "../api.js";
+import { get, request, setToken } from "../api.js";
 import { ErrorNotice } from "../components.js";
 
+// Signed out, api.js sends no token; its ApiError carries the server's message.
 async function passwordToken(username, password, tenantId) {
   const form = new URLSearchParams({ username, password });
-  const query = tenantId ? `?tenant_id=${encodeURIComponent(tenantId)}` : "";
-  const response = await fetch(`/api/v1/auth/token${query}`, { method: "POST", body: form });
-  const body = await response.json().catch(() => null);
-  if (!response.ok) {
-    const detail = body && typeof body.detail === "string" ? body.detail : `HTTP ${response.status}`;
-    throw new ApiError(response.status, detail, body);
-  }
+  const body = await request("POST", "/api/v1/auth/token", { form, query: { tenant_id: tenantId } });
   return body.access_token;
 }
 
-async function tenantsOf(token) {
-  setToken(token);
-  try {
-    return await get("/api/v1/tenants");
-  } finally {
-    setToken(null);
-  }
-}
+const tenantsOf = (token) => get("/api/v1/tenants", { headers: { Authorization: `Bearer ${token}` } });
 
 export function SignIn({ onSignedIn }) {
   const [mode, setMode] = useState("password");
