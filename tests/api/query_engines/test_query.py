@@ -13,7 +13,7 @@ from tests.api.query_engines.conftest import ask, check_citations, chunk_rows, c
 from tests.conftest import TenantUser, make_tenant_user
 from tests.integration.retrieval.conftest import CountingEmbedder
 from wxo.container import Container
-from wxo.rag.answer import NO_PASSAGES
+from wxo.rag.answer import EXTRACTIVE_NOTE, NO_PASSAGES
 from wxo.threads.models import Message
 
 
@@ -240,3 +240,32 @@ async def test_thread_gets_the_question_and_the_answer(
             )
         ).scalar_one()
     assert count == 0
+
+
+async def test_the_local_extractive_model_answers_through_the_proxy(
+    live_client: httpx.AsyncClient,
+    live_tenant: TenantUser,
+    container: Container,
+    embedder: CountingEmbedder,
+) -> None:
+    data = await corpus(live_client, live_tenant, container, embedder)
+    engine = await make_engine(
+        live_client,
+        live_tenant,
+        [data.index_id],
+        model_id="local/extractive",
+        retrieval={"top_k": 2, "patterns": ["hyde", "sentence_window"]},
+    )
+    body = await ask(live_client, live_tenant, engine["id"], query="When is a cat content?")
+    assert body["model_id"] == "local/extractive"
+    assert body["extractive"] is True
+    assert body["note"] == EXTRACTIVE_NOTE  # the engine's model, not "no model configured"
+    assert body["usage"] is None
+    assert body["patterns"] == ["sentence_window"]
+    [skipped] = body["skipped_patterns"]
+    assert skipped["pattern"] == "hyde"
+    assert EXTRACTIVE_NOTE in skipped["reason"]
+    assert body["citations"][0]["document_id"] == data.documents["cats.txt"]
+    assert body["citations"][0]["text"] == "A cat purrs when it is content."
+    async with container.sessionmaker() as session:
+        await check_citations(session, body)

@@ -19,6 +19,7 @@ from tests.conftest import TenantUser
 from tests.integration.llm.peers import FakeOpenAI, Reply, chunks, completion, register
 from tests.integration.retrieval.conftest import CountingEmbedder
 from wxo.container import Container
+from wxo.rag.answer import EXTRACTIVE_NOTE
 
 ANSWER = (
     "The moon's gravity makes the tides rise and fall twice a day [1]. Sailors plan around"
@@ -276,3 +277,46 @@ async def test_every_generative_mode_streams_the_models_tokens(
     assert all(seen.json().get("stream") for seen in fake.seen[-1:])
     async with container.sessionmaker() as session:
         await check_citations(session, done)
+
+
+async def test_extractive_synthesis_quotes_while_the_model_rewrites_the_query(
+    live_client: httpx.AsyncClient,
+    live_tenant: TenantUser,
+    container: Container,
+    embedder: CountingEmbedder,
+    fake: FakeOpenAI,
+) -> None:
+    fake.script(Reply(json=completion("moon gravity oceans\nsailors departures", usage=(9, 4))))
+    data = await corpus(live_client, live_tenant, container, embedder)
+    model = await register(
+        live_client, live_tenant, provider="openai-compatible", base_url=fake.base_url, model="q"
+    )
+    engine = await make_engine(
+        live_client,
+        live_tenant,
+        [data.index_id],
+        model_id=model,
+        retrieval={"top_k": 3, "patterns": ["multi_query"]},
+        synthesis={"mode": "extractive", "length": "concise"},
+    )
+    question = "Why do the tides rise and fall?"
+    body = await ask(live_client, live_tenant, engine["id"], query=question)
+    # The model wrote the rewrites (one call) and nothing else: the answer is quoted.
+    assert len(fake.seen) == 1
+    assert question in fake.seen[0].json()["messages"][-1]["content"]
+    assert body["patterns"] == ["multi_query"]
+    assert body["skipped_patterns"] == []
+    assert body["queries"] == [question, "moon gravity oceans", "sailors departures"]
+    assert body["extractive"] is True
+    assert body["model_id"] == "local/extractive"
+    assert body["note"] == EXTRACTIVE_NOTE
+    assert body["usage"] == {"prompt_tokens": 9, "completion_tokens": 4, "total_tokens": 13}
+    assert [c["text"] for c in body["citations"]] == [
+        "That pull makes the tides rise and fall twice a day."
+    ]
+    assert (
+        body["answer"]
+        == f"{body['citations'][0]['text']} [{body['citations'][0]['source_index'] + 1}]"
+    )
+    async with container.sessionmaker() as session:
+        await check_citations(session, body)
