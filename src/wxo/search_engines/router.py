@@ -54,7 +54,11 @@ async def _read(session: SessionDep, engine: Any) -> EngineRead:
 async def create_engine(
     session: SessionDep, proxy: ProxyDep, principal: CurrentTenant, body: EngineCreate
 ) -> EngineRead:
-    """Create a search engine over some of the tenant's vector indices."""
+    """Create a search engine over some of the tenant's vector indices.
+
+    `data_management.refresh_schedule` (cron, UTC) schedules refreshes of the collections of
+    the engine's indices (web sources re-crawled, changed documents re-indexed).
+    """
     engine = await service.create_engine(session, proxy, principal, body)
     return await _read(session, engine)
 
@@ -84,7 +88,7 @@ async def get_engine(session: SessionDep, engine: OwnedEngine) -> EngineRead:
 async def update_engine(
     session: SessionDep, proxy: ProxyDep, engine: OwnedEngine, body: EngineUpdate
 ) -> EngineRead:
-    """Change a search engine: only the keys sent change (`settings` as a whole)."""
+    """Change a search engine: only the keys sent change (`settings`, `data_management` whole)."""
     updated = await service.update_engine(session, proxy, engine, body)
     return await _read(session, updated)
 

@@ -9,8 +9,10 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from wxo.core.storable import StorableBody
 from wxo.documents.schemas import UTCDatetime
+from wxo.query_engines.cron import check_cron
 from wxo.retrieval.schemas import MAX_TOP_K, Mode, RetrieveFilters
 from wxo.search_engines.models import SearchEngine
+from wxo.websources.cron import check_cron as schedule_cron
 
 Name = Annotated[str, Field(min_length=1, max_length=256)]
 AnswerLength = Literal["concise", "medium", "verbose"]
@@ -91,6 +93,27 @@ class EngineSettings(BaseModel):
         return checked
 
 
+class DataManagement(BaseModel):
+    """Automated data management of the engine's sources."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    refresh_schedule: str | None = Field(
+        default=None,
+        max_length=200,
+        description="Cron (5 fields, UTC, or `@daily`-style) for the scheduled refresh of the"
+        " collections of the engine's indices: URL documents re-fetched, web sources"
+        " re-crawled, changed documents re-indexed, vanished ones removed (each refresh is"
+        " listed at `/v1/refresh-runs`); null: no schedule.",
+    )
+
+    @field_validator("refresh_schedule")
+    @classmethod
+    def _cron(cls, value: str | None) -> str | None:
+        # Ours first (it says which field is wrong), then the scheduler's own (croniter).
+        return None if value is None else schedule_cron(check_cron(value))
+
+
 IndexIds = Annotated[list[uuid.UUID], Field(min_length=1, max_length=20)]
 
 
@@ -104,6 +127,7 @@ class EngineCreate(StorableBody):
     description: str | None = Field(default=None, max_length=10_000)
     index_ids: IndexIds = Field(description="The tenant's vector indices to search, in order.")
     settings: EngineSettings = Field(default_factory=EngineSettings)
+    data_management: DataManagement = Field(default_factory=DataManagement)
 
     @field_validator("index_ids")
     @classmethod
@@ -116,7 +140,8 @@ class EngineCreate(StorableBody):
 class EngineUpdate(StorableBody):
     """Body of `PATCH /v1/search-engines/{id}`: only the keys sent change.
 
-    `settings` is replaced as a whole (parts left out take their defaults).
+    `settings` and `data_management` are each replaced as a whole (parts left out take their
+    defaults).
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -126,6 +151,7 @@ class EngineUpdate(StorableBody):
     description: str | None = Field(default=None, max_length=10_000)
     index_ids: IndexIds | None = None
     settings: EngineSettings | None = None
+    data_management: DataManagement | None = None
 
     @field_validator("index_ids")
     @classmethod
@@ -145,13 +171,16 @@ class EngineRead(BaseModel):
     description: str | None
     index_ids: list[uuid.UUID]
     settings: EngineSettings
+    data_management: DataManagement
     created_by: uuid.UUID | None
     created_at: UTCDatetime
     updated_at: UTCDatetime
 
     @classmethod
-    def of(cls, engine: SearchEngine, index_ids: list[uuid.UUID]) -> EngineRead:
-        """From the row and its indices."""
+    def of(
+        cls, engine: SearchEngine, index_ids: list[uuid.UUID], refresh_schedule: str | None = None
+    ) -> EngineRead:
+        """From the row, its indices and its refresh schedule (cron)."""
         return cls(
             id=engine.id,
             tenant_id=engine.tenant_id,
@@ -160,6 +189,7 @@ class EngineRead(BaseModel):
             description=engine.description,
             index_ids=index_ids,
             settings=EngineSettings.model_validate(engine.settings or {}),
+            data_management=DataManagement.model_construct(refresh_schedule=refresh_schedule),
             created_by=engine.created_by,
             created_at=engine.created_at,
             updated_at=engine.updated_at,

@@ -22,6 +22,7 @@ from wxo.search_engines.exceptions import (
 )
 from wxo.search_engines.models import SearchEngine
 from wxo.search_engines.schemas import (
+    DataManagement,
     EngineCreate,
     EngineRead,
     EngineSettings,
@@ -30,6 +31,7 @@ from wxo.search_engines.schemas import (
     SuggestResponse,
 )
 from wxo.search_engines.shaping import rank_suggestions
+from wxo.websources import service as websource_service
 
 #: Matching suggestions read (those from most documents) before ranking.
 SUGGEST_CAP = 200
@@ -38,6 +40,8 @@ SUGGEST_TTL_SECONDS = 300
 #: A stale engine's rebuild is sent again after this long (seconds) if it has not run.
 SUGGEST_RESEND_SECONDS = 60
 SUGGEST_TASK = "wxo.search_engines.rebuild_suggestions"
+#: The owner kind of search engines' refresh schedules (`wxo.websources`).
+SCHEDULE_KIND = "search_engine"
 
 
 async def get_engine(
@@ -69,9 +73,33 @@ async def _check_settings(
 
 
 async def read_engines(session: AsyncSession, engines: Sequence[SearchEngine]) -> list[EngineRead]:
-    """The API view of engines (their index ids in one query)."""
+    """The API view of engines (their index ids and refresh schedules in one query each)."""
     ids = await repository.index_ids_of(session, [e.id for e in engines])
-    return [EngineRead.of(engine, ids.get(engine.id, [])) for engine in engines]
+    crons: dict[uuid.UUID, str] = {}
+    if engines:
+        crons = await websource_service.engine_schedules(
+            session, engines[0].tenant_id, SCHEDULE_KIND, [e.id for e in engines]
+        )
+    return [
+        EngineRead.of(engine, ids.get(engine.id, []), crons.get(engine.id)) for engine in engines
+    ]
+
+
+async def _schedule(
+    session: AsyncSession,
+    engine: SearchEngine,
+    managed: DataManagement | None,
+    index_ids: Sequence[uuid.UUID],
+) -> None:
+    """Register (or with no schedule remove) the engine's refresh schedule; no commit."""
+    await websource_service.set_engine_schedule(
+        session,
+        engine.tenant_id,
+        SCHEDULE_KIND,
+        engine.id,
+        managed.refresh_schedule if managed else None,
+        list(index_ids),
+    )
 
 
 async def create_engine(
@@ -108,6 +136,7 @@ async def create_engine(
     except IntegrityError:
         raise EngineNameTakenError(data.name) from None
     await repository.set_indices(session, engine.id, data.index_ids)
+    await _schedule(session, engine, data.data_management, data.index_ids)
     await session.commit()
     return engine
 
@@ -155,12 +184,24 @@ async def update_engine(
         raise EngineNameTakenError(data.name or engine.name) from None
     if data.index_ids is not None:
         await repository.set_indices(session, engine.id, data.index_ids)
+    if "data_management" in sent:
+        index_ids = (await repository.index_ids_of(session, [engine.id])).get(engine.id, [])
+        await _schedule(session, engine, data.data_management, index_ids)
+    elif data.index_ids is not None:  # a schedule, if any, follows the new indices
+        crons = await websource_service.engine_schedules(
+            session, engine.tenant_id, SCHEDULE_KIND, [engine.id]
+        )
+        if engine.id in crons:
+            await _schedule(
+                session, engine, DataManagement(refresh_schedule=crons[engine.id]), data.index_ids
+            )
     await session.commit()
     return engine
 
 
 async def delete_engine(session: AsyncSession, engine: SearchEngine) -> None:
-    """Delete an engine (its indices stay)."""
+    """Delete an engine and its refresh schedule (its indices stay)."""
+    await _schedule(session, engine, None, [])
     await repository.delete_engine(session, engine)
     await session.commit()
 

@@ -70,6 +70,20 @@ async def get_schedule(
     return (await session.execute(stmt)).scalar_one_or_none()
 
 
+async def schedule_crons(
+    session: AsyncSession, tenant_id: uuid.UUID, owner_kind: str, owner_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, str]:
+    """The cron of each owner that has a schedule, by owner id."""
+    if not owner_ids:
+        return {}
+    stmt = select(RefreshSchedule.owner_id, RefreshSchedule.cron).where(
+        RefreshSchedule.tenant_id == tenant_id,
+        RefreshSchedule.owner_kind == owner_kind,
+        RefreshSchedule.owner_id.in_(owner_ids),
+    )
+    return {row.owner_id: row.cron for row in await session.execute(stmt)}
+
+
 async def upsert_schedule(
     session: AsyncSession,
     tenant_id: uuid.UUID,

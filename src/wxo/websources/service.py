@@ -198,6 +198,15 @@ async def set_engine_schedule(
     )
 
 
+async def engine_schedules(
+    session: AsyncSession, tenant_id: uuid.UUID, owner_kind: str, owner_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, str]:
+    """The refresh schedule (cron) of each of these engines that has one, by engine id."""
+    return await repository.schedule_crons(
+        session, tenant_id, OwnerKind(owner_kind).value, owner_ids
+    )
+
+
 @dataclass(frozen=True)
 class Claimed:
     """What one tick did: runs to send, schedules fired."""

@@ -7,7 +7,7 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tests.api.search_engines.conftest import make_index
@@ -187,6 +187,9 @@ async def test_other_tenants_engine_and_index_are_404(
         ({"index_ids": ["not-a-uuid"]}, "index_ids"),
         ({"name": ""}, "name"),
         ({"surprise": 1}, "surprise"),
+        ({"data_management": {"refresh_schedule": "61 * * * *"}}, "minute"),
+        ({"data_management": {"refresh_schedule": "* *"}}, "5 fields"),
+        ({"data_management": {"every": "day"}}, "every"),
     ],
 )
 async def test_bad_engine_bodies_are_422(
@@ -318,3 +321,81 @@ async def test_answer_model_must_be_a_chat_model_of_the_tenant(
     assert row is not None
     await session.refresh(row)
     assert row.settings["answer"]["model_id"] == "local/extractive"
+
+
+async def _schedule(session: AsyncSession, engine_id: str) -> tuple[str, list[str]] | None:
+    row = (
+        await session.execute(
+            text(
+                "SELECT cron, index_ids FROM refresh_schedule"
+                " WHERE owner_kind = 'search_engine' AND owner_id = :id"
+            ),
+            {"id": uuid.UUID(engine_id)},
+        )
+    ).first()
+    return None if row is None else (str(row[0]), list(row[1]))
+
+
+async def test_refresh_schedule_is_registered_shown_changed_and_removed(
+    client: httpx.AsyncClient, tenant_a: TenantUser, session: AsyncSession
+) -> None:
+    first = await make_index(client, tenant_a, "one")
+    second = await make_index(client, tenant_a, "two")
+    created = await _create(
+        client,
+        tenant_a,
+        name="scheduled",
+        index_ids=[first["id"]],
+        data_management={"refresh_schedule": "0  3 * *  MON"},
+    )
+    assert created.status_code == 201, created.text
+    engine = created.json()
+    assert engine["data_management"] == {"refresh_schedule": "0 3 * * mon"}
+    assert await _schedule(session, engine["id"]) == ("0 3 * * mon", [first["id"]])
+    path = f"/v1/search-engines/{engine['id']}"
+    got = await client.get(path, headers=tenant_a.headers)
+    assert got.json()["data_management"] == {"refresh_schedule": "0 3 * * mon"}
+    listed = await client.get("/v1/search-engines", headers=tenant_a.headers)
+    assert [e["data_management"] for e in listed.json()["data"]] == [
+        {"refresh_schedule": "0 3 * * mon"}
+    ]
+
+    # New indices: the schedule follows them; other keys leave it alone.
+    patched = await client.patch(
+        path, json={"index_ids": [second["id"], first["id"]]}, headers=tenant_a.headers
+    )
+    assert patched.status_code == 200, patched.text
+    assert patched.json()["data_management"] == {"refresh_schedule": "0 3 * * mon"}
+    assert await _schedule(session, engine["id"]) == ("0 3 * * mon", [second["id"], first["id"]])
+    patched = await client.patch(
+        path, json={"settings": {"top_k": 7}, "title": "t"}, headers=tenant_a.headers
+    )
+    assert patched.json()["data_management"] == {"refresh_schedule": "0 3 * * mon"}
+    patched = await client.patch(
+        path, json={"data_management": {"refresh_schedule": "@daily"}}, headers=tenant_a.headers
+    )
+    assert patched.json()["data_management"] == {"refresh_schedule": "@daily"}
+    assert await _schedule(session, engine["id"]) == ("@daily", [second["id"], first["id"]])
+    refused = await client.patch(
+        path, json={"data_management": {"refresh_schedule": "0 25 * * *"}}, headers=tenant_a.headers
+    )
+    assert refused.status_code == 422
+    assert await _schedule(session, engine["id"]) == ("@daily", [second["id"], first["id"]])
+    patched = await client.patch(
+        path, json={"data_management": {"refresh_schedule": None}}, headers=tenant_a.headers
+    )
+    assert patched.json()["data_management"] == {"refresh_schedule": None}
+    assert await _schedule(session, engine["id"]) is None
+    patched = await client.patch(path, json={"index_ids": [first["id"]]}, headers=tenant_a.headers)
+    assert patched.status_code == 200
+    assert await _schedule(session, engine["id"]) is None  # no schedule is made up
+
+    await client.patch(
+        path, json={"data_management": {"refresh_schedule": "@hourly"}}, headers=tenant_a.headers
+    )
+    assert await _schedule(session, engine["id"]) == ("@hourly", [first["id"]])
+    assert (await client.delete(path, headers=tenant_a.headers)).status_code == 204
+    assert await _schedule(session, engine["id"]) is None
+    plain = (await _create(client, tenant_a, name="plain", index_ids=[first["id"]])).json()
+    assert plain["data_management"] == {"refresh_schedule": None}
+    assert await _schedule(session, plain["id"]) is None

@@ -181,3 +181,57 @@ def test_beat_runs_the_refresh_tick_with_the_sweep_interval() -> None:
     app.loader.import_default_modules()
     assert {service.TICK_TASK, service.REFRESH_TASK} <= set(app.tasks)
     assert app.tasks[service.TICK_TASK].run.__module__ == tasks.__name__
+
+
+async def test_a_search_engines_schedule_refreshes_the_collections_of_its_indices(
+    allowed_client: httpx.AsyncClient, allowed: Container, live_tenant: TenantUser
+) -> None:
+    collection_id = await new_collection(allowed_client, live_tenant)
+    other_id = await new_collection(allowed_client, live_tenant)
+    async with allowed.sessionmaker() as session:
+        index_id = (
+            await session.execute(
+                select(VectorIndexCollection.index_id).where(
+                    VectorIndexCollection.collection_id == uuid.UUID(collection_id)
+                )
+            )
+        ).scalar_one()
+    created = await allowed_client.post(
+        "/v1/search-engines",
+        json={
+            "name": f"se-{uuid.uuid4().hex[:8]}",
+            "index_ids": [str(index_id)],
+            "data_management": {"refresh_schedule": "0 * * * *"},
+        },
+        headers=live_tenant.headers,
+    )
+    assert created.status_code == 201, created.text
+    engine_id = uuid.UUID(created.json()["id"])
+    await _make_due(allowed, engine_id)
+
+    claimed = await _tick(allowed)
+
+    runs = await _runs(allowed, collection_id)
+    assert len(runs) == 1
+    assert runs[0].id in claimed.run_ids
+    assert runs[0].trigger == "schedule"
+    async with allowed.sessionmaker() as session:
+        schedule = (
+            await session.execute(
+                select(RefreshSchedule).where(RefreshSchedule.owner_id == engine_id)
+            )
+        ).scalar_one()
+    assert schedule.owner_kind == "search_engine"
+    assert runs[0].schedule_id == schedule.id
+    assert schedule.next_run_at == datetime(2020, 1, 1, 1, 0, tzinfo=UTC)
+    assert await _runs(allowed, other_id) == []  # not attached to the engine's index
+
+    deleted = await allowed_client.delete(
+        f"/v1/search-engines/{engine_id}", headers=live_tenant.headers
+    )
+    assert deleted.status_code == 204
+    async with allowed.sessionmaker() as session:
+        left = await session.execute(
+            select(RefreshSchedule).where(RefreshSchedule.owner_id == engine_id)
+        )
+        assert left.scalar_one_or_none() is None
