@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 import uuid
 from typing import Any
@@ -14,6 +15,8 @@ from tests.conftest import TenantUser
 from tests.integration.documents.workers import WorkerProcess
 from tests.integration.runs.conftest import events_of, get_run, ndjson, wait_for
 from tests.integration.runs.scripted import BURST, STEP, USAGE, answer_parts
+from wxo.container import Container
+from wxo.runs.events import events_channel
 
 SUCCESS_ORDER = [
     "run.started",
@@ -203,6 +206,35 @@ async def test_resume_after_a_cut_stream_loses_nothing(
     assert again.json() == (first + rest)[2:]
     tail = await events_of(live_client, live_tenant.headers, run_id, after=rest[-1]["id"])
     assert tail == []
+
+
+async def test_every_event_is_published_on_redis_as_it_happens(
+    live_client: httpx.AsyncClient,
+    live_tenant: TenantUser,
+    run_worker: WorkerProcess,
+    container: Container,
+) -> None:
+    pubsub = container.redis.pubsub()
+    await pubsub.psubscribe(events_channel(uuid.UUID(int=0)).replace(str(uuid.UUID(int=0)), "*"))
+    published: list[tuple[float, dict[str, Any]]] = []
+    try:
+        created = await _start(live_client, live_tenant, "drip published")
+        channel = events_channel(uuid.UUID(created["run_id"])).encode()
+        deadline = time.monotonic() + 30
+        while not published or published[-1][1]["event"] != "done":
+            assert time.monotonic() < deadline, published
+            message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
+            if message is not None and message["channel"] == channel:
+                published.append((time.monotonic(), json.loads(message["data"])))
+    finally:
+        await pubsub.aclose()  # type: ignore[no-untyped-call]
+    stored = await events_of(live_client, live_tenant.headers, created["run_id"])
+    assert [event for _, event in published] == stored  # every event, once, in order
+    # Live: the deltas (0.3 s apart) arrived one by one, not in a batch at the end.
+    delta_times = [at for at, event in published if event["event"] == "message.delta"]
+    assert len(delta_times) == 3
+    assert delta_times[-1] - delta_times[0] >= 0.4
+    assert published[-1][0] - delta_times[0] >= 0.6
 
 
 async def test_fast_deltas_are_joined_in_order_and_slow_ones_go_out_alone(
