@@ -34,6 +34,7 @@ class ServerProcess:
     port: int = field(default_factory=free_port)
     process: subprocess.Popen[bytes] | None = None
     log_path: Path | None = None
+    extra_env: dict[str, str] = field(default_factory=dict)
 
     @property
     def url(self) -> str:
@@ -54,6 +55,7 @@ class ServerProcess:
         """Environment for wxo commands against this server's data directory."""
         env = {k: v for k, v in os.environ.items() if not k.startswith("WXO_")}
         env["WXO_DATA_DIR"] = str(self.data_dir)
+        env.update(self.extra_env)
         return env
 
     def start(self, timeout: float = 90.0) -> None:

@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import logging
 import os
 import signal
 import subprocess
+import threading
+import time
 from collections.abc import Callable
+
+logger = logging.getLogger(__name__)
 
 _PR_SET_PDEATHSIG = 1
 
@@ -57,3 +62,68 @@ def stop(process: subprocess.Popen[bytes], timeout: float = 15.0) -> None:
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait()
+
+
+class Supervisor:
+    """Keeps one child running: a child that exits (killed, crashed) is started again until `stop`.
+
+    A child that dies soon after its start is restarted after a growing pause (1 s doubling up
+    to `max_backoff`), so a child that cannot start does not spin.
+    """
+
+    def __init__(
+        self,
+        args: list[str],
+        env: dict[str, str],
+        *,
+        name: str,
+        check_interval: float = 0.5,
+        max_backoff: float = 30.0,
+        stable_after: float = 10.0,
+    ) -> None:
+        """Start the child and a daemon thread watching it."""
+        self._args = args
+        self._env = env
+        self._name = name
+        self._check_interval = check_interval
+        self._max_backoff = max_backoff
+        self._stable_after = stable_after
+        self._lock = threading.Lock()
+        self._stopping = threading.Event()
+        self.restarts = 0
+        self.process = spawn(args, env)
+        self._started_at = time.monotonic()
+        self._thread = threading.Thread(target=self._watch, name=f"supervise-{name}", daemon=True)
+        self._thread.start()
+
+    def _watch(self) -> None:
+        backoff = 1.0
+        while not self._stopping.wait(self._check_interval):
+            code = self.process.poll()
+            if code is None:
+                continue
+            lived = time.monotonic() - self._started_at
+            backoff = 1.0 if lived >= self._stable_after else min(backoff * 2, self._max_backoff)
+            pause = 0.0 if lived >= self._stable_after else backoff
+            logger.warning(
+                "%s exited with code %s after %.1f s; starting it again in %.1f s",
+                self._name,
+                code,
+                lived,
+                pause,
+            )
+            if self._stopping.wait(pause):
+                return
+            with self._lock:
+                if self._stopping.is_set():
+                    return
+                self.process = spawn(self._args, self._env)
+                self._started_at = time.monotonic()
+                self.restarts += 1
+
+    def stop(self, timeout: float = 15.0) -> None:
+        """Stop watching, then stop the child (SIGTERM, SIGKILL after `timeout`)."""
+        self._stopping.set()
+        with self._lock:
+            stop(self.process, timeout)
+        self._thread.join(timeout)

@@ -50,19 +50,22 @@ def _serve(settings: Settings, *, worker_concurrency: int, with_worker: bool) ->
         env["WXO_DATA_DIR"] = str(resolved.data_dir)  # beat keeps its schedule file there
         worker = None
         if with_worker:
-            worker = processes.spawn(
+            # Supervised: a killed worker (and the beat's sweeper inside it) comes back, and the
+            # sweeper then fails the runs the dead worker left `running` (no heartbeat).
+            worker = processes.Supervisor(
                 [
                     *[sys.executable, "-m", "wxo", "worker"],
                     *["--concurrency", str(worker_concurrency), "--beat"],
                 ],
                 env,
+                name="wxo worker",
             )
         try:
             _announce(resolved, token)
             _run_uvicorn(resolved)
         finally:
             if worker is not None:
-                processes.stop(worker)
+                worker.stop()
             logger.info("wxo stopped")
 
 
