@@ -278,33 +278,17 @@ async def unannotated_documents(
 # --- extraction results -----------------------------------------------------------------------
 
 
-# One statement for all of a document's elements, whatever their number: an HTML manual has
-# hundreds, and an executemany through the ORM cost more worker time than extracting them.
+# One statement for all of a document's elements, whatever their number (an HTML manual has
+# hundreds): they travel as one JSON text that PostgreSQL unpacks. An executemany through the
+# ORM, or one array per column, cost the worker more than extracting the page did.
 _INSERT_ELEMENTS = text(
     "INSERT INTO document_element"
     " (id, document_id, ord, element_id, type, text, page_number, parent_id, html, metadata)"
-    " SELECT x.id, :document_id, x.ord, x.element_id, x.type, x.text, x.page_number,"
-    " x.parent_id, x.html, CAST(x.metadata AS jsonb)"
-    " FROM unnest(CAST(:ids AS uuid[]), CAST(:ords AS int[]), CAST(:element_ids AS text[]),"
-    " CAST(:types AS text[]), CAST(:texts AS text[]), CAST(:pages AS int[]),"
-    " CAST(:parents AS text[]), CAST(:htmls AS text[]), CAST(:metadata AS text[]))"
-    " AS x(id, ord, element_id, type, text, page_number, parent_id, html, metadata)"
+    " SELECT gen_random_uuid(), :document_id, x.ord, x.element_id, x.type, x.text,"
+    " x.page_number, x.parent_id, x.html, coalesce(x.metadata, '{}')"
+    " FROM jsonb_to_recordset(CAST(:elements AS jsonb)) AS x(ord int, element_id text,"
+    " type text, text text, page_number int, parent_id text, html text, metadata jsonb)"
 )
-
-
-def _element_arrays(document_id: uuid.UUID, elements: Sequence[dict[str, Any]]) -> dict[str, Any]:
-    return {
-        "document_id": document_id,
-        "ids": [uuid.uuid4() for _ in elements],
-        "ords": [e["ord"] for e in elements],
-        "element_ids": [e["element_id"] for e in elements],
-        "types": [e["type"] for e in elements],
-        "texts": [e["text"] for e in elements],
-        "pages": [e["page_number"] for e in elements],
-        "parents": [e["parent_id"] for e in elements],
-        "htmls": [e["html"] for e in elements],
-        "metadata": [json.dumps(e["metadata_"]) for e in elements],
-    }
 
 
 async def replace_results(
@@ -318,7 +302,12 @@ async def replace_results(
     """Replace the document's elements, images and content (the caller holds the row lock)."""
     await clear_results(session, document_id)
     if elements:
-        await session.execute(_INSERT_ELEMENTS, _element_arrays(document_id, elements))
+        rows = [
+            {("metadata" if key == "metadata_" else key): value for key, value in e.items()}
+            for e in elements
+        ]
+        payload = json.dumps(rows, ensure_ascii=False)
+        await session.execute(_INSERT_ELEMENTS, {"document_id": document_id, "elements": payload})
     if images:
         await session.execute(
             insert(DocumentImage),
