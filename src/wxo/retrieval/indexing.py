@@ -258,7 +258,7 @@ async def _index_batch(
         docs = [d for d in docs if needs[d.id] or d.status == DocumentStatus.INDEXING]
         if not docs:
             return status, ()
-        sources = await load_sources(session, docs)
+        sources = await load_sources(session, docs, chunked={d.id for d in docs if needs[d.id]})
         work = _Batch(
             sources=sources,
             needs=needs,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
@@ -31,12 +31,22 @@ class Source:
     language: str | None  # detected, when there was enough text to trust the guess
 
 
-async def load_sources(session: AsyncSession, documents: Sequence[Document]) -> list[Source]:
-    """The sources of extracted documents, in the order given."""
+async def load_sources(
+    session: AsyncSession,
+    documents: Sequence[Document],
+    *,
+    chunked: Collection[uuid.UUID] | None = None,
+) -> list[Source]:
+    """The sources of extracted documents, in the order given.
+
+    Only the documents in `chunked` (None: all) get their elements: the others are only made
+    `ready` (no index lacks them), and an HTML manual has hundreds of elements.
+    """
     ids = [d.id for d in documents]
     if not ids:
         return []
     elements: dict[uuid.UUID, list[SourceElement]] = defaultdict(list)
+    wanted = ids if chunked is None else [i for i in ids if i in chunked]
     rows = await session.execute(
         select(
             DocumentElement.document_id,
@@ -46,7 +56,7 @@ async def load_sources(session: AsyncSession, documents: Sequence[Document]) -> 
             DocumentElement.page_number,
             DocumentElement.metadata_,
         )
-        .where(DocumentElement.document_id.in_(ids))
+        .where(DocumentElement.document_id.in_(wanted))
         .order_by(DocumentElement.document_id, DocumentElement.ord)
     )
     for document_id, element_id, kind, text, page, meta in rows.all():
