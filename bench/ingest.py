@@ -10,16 +10,21 @@ What it does:
 
 1. Collects real documents nobody here wrote: Debian's HTML manuals and PDF manuals under
    ``--docs`` (default ``/usr/share/doc``; ``*.pdf.gz`` are decompressed into a temp folder).
-2. **Raw library**: ``wxo.extraction.service.extract`` on every file in this process, one after
-   the other (what one worker process does), timed per file; best of ``--raw-repeat``.
+2. **Raw library**: what the pipeline runs, in this process, file after file (what one worker
+   process does), timed per file, best of ``--raw-repeat``: the extract stage's extractor
+   (``wxo.extraction.service.extract_lean``, the default of ``WXO_DOCUMENTS__EXTRACTOR``), and
+   apart from it the annotate stage's ``annotate`` (keywords and named entities) on its text.
 3. **Pipeline**: starts ``wxo serve`` as ``make run`` does (fresh data directory; one worker
    process, like the raw run), creates one collection per set, uploads each set through
    ``POST /v1/document-collections/{id}/documents`` in batches of ``--batch`` files, and polls
    the number of documents still queued or extracting (count-only ``GET /v1/documents``, every
    0.25 s) until none is left. The time runs from the first upload to the last document out of
-   extraction (the HTML target excludes embedding); the time until every document has also
-   left the index stage (chunking, embedding) is reported next to it, and the next set starts
-   only then. Per-stage times come from ``status_detail.stages``.
+   extraction. The HTML target excludes embedding, so the collections are created with
+   ``settings.default_index: false`` (no vector index, no embedding) unless ``--embedding``;
+   the time until every document is ``ready`` and then annotated (keywords, entities: the
+   annotate stage, at low priority after ``ready``) is reported next to it, and the next set
+   starts only then. ``--worker-concurrency`` is passed to ``wxo serve`` (default 1, as
+   ``make run``). Per-stage times come from ``status_detail.stages``.
 4. **API latency under ingestion**: a probe thread sends ``GET /v1/threads`` one after the
    other (``--probe-seconds`` idle first, then during the pipeline runs) and reports p50/p95
    of each window.
@@ -76,6 +81,7 @@ class RawResult:
     seconds: float
     cpu_seconds: float = 0.0  # this process's CPU time: robust to other load on the machine
     per_file_ms: list[float] = field(default_factory=list)
+    annotate_seconds: float = 0.0  # `annotate` on the extracted texts, timed apart
 
 
 @dataclass
@@ -89,6 +95,7 @@ class PipelineResult:
     pages: int
     seconds: float  # to the last document out of extraction (the target excludes embedding)
     ready_seconds: float = 0.0  # to the last document out of indexing (chunks embedded)
+    annotated_seconds: float = 0.0  # to the last document annotated (keywords, entities)
     stage_ms: dict[str, float] = field(default_factory=dict)  # median per document
     failures: list[str] = field(default_factory=list)
 
@@ -118,13 +125,15 @@ def collect(docs: Path, workdir: Path, max_files: int) -> list[DocSet]:
 
 
 def run_raw(doc_set: DocSet, repeat: int) -> RawResult:
-    """`extract` on every file, sequentially; the best of `repeat` passes."""
+    """`extract_lean` on every file, sequentially, then `annotate` on the texts; best of `repeat`."""
     from wxo.extraction.base import ExtractionError
-    from wxo.extraction.service import extract
+    from wxo.extraction.service import annotate
+    from wxo.extraction.service import extract_lean as extract
 
     best: RawResult | None = None
     for _ in range(repeat):
         result = RawResult(doc_set.kind, len(doc_set.files), 0, 0, 0.0)
+        texts: list[tuple[str, str | None]] = []
         started, cpu_started = time.perf_counter(), time.process_time()
         for path in doc_set.files:
             data = path.read_bytes()
@@ -132,11 +141,17 @@ def run_raw(doc_set: DocSet, repeat: int) -> RawResult:
             try:
                 extraction = extract(data, filename=path.name, declared_type=None)
                 result.pages += extraction.page_count or 0
+                texts.append((extraction.text, extraction.language))
             except ExtractionError:
                 result.failed += 1
             result.per_file_ms.append((time.perf_counter() - t0) * 1000)
         result.seconds = time.perf_counter() - started
         result.cpu_seconds = time.process_time() - cpu_started
+        annotate("warm up", "en")  # the spaCy model loads once per worker process
+        t0 = time.perf_counter()
+        for text, language in texts:
+            annotate(text, language)
+        result.annotate_seconds = time.perf_counter() - t0
         if best is None or result.seconds < best.seconds:
             best = result
     assert best is not None
@@ -183,10 +198,24 @@ def pending(
     return total
 
 
-def run_pipeline(http: httpx.Client, doc_set: DocSet, batch: int, timeout: float) -> PipelineResult:
+def unannotated(http: httpx.Client, collection_id: str) -> int:
+    """Ready documents of the collection without an `annotate` stage yet."""
+    return sum(
+        d["status"] == "ready"
+        and not any(s.get("name") == "annotate" for s in d["status_detail"].get("stages", []))
+        for d in all_documents(http, collection_id)
+    )
+
+
+def run_pipeline(
+    http: httpx.Client, doc_set: DocSet, batch: int, timeout: float, *, embedding: bool
+) -> PipelineResult:
     """Upload the set into a fresh collection and wait until every document is done."""
     name = f"bench-{doc_set.kind}-{int(time.time())}"
-    created = http.post("/v1/document-collections", json={"name": name})
+    body: dict[str, Any] = {"name": name}
+    if not embedding:
+        body["settings"] = {"default_index": False}
+    created = http.post("/v1/document-collections", json=body)
     created.raise_for_status()
     collection_id = created.json()["id"]
     started = time.perf_counter()
@@ -202,6 +231,9 @@ def run_pipeline(http: httpx.Client, doc_set: DocSet, batch: int, timeout: float
     while pending(http, collection_id, ("indexing",)) and time.monotonic() < deadline:
         time.sleep(0.25)
     ready_seconds = time.perf_counter() - started
+    while unannotated(http, collection_id) and time.monotonic() < deadline:
+        time.sleep(1.0)
+    annotated_seconds = time.perf_counter() - started
     documents = all_documents(http, collection_id)
     stages: dict[str, list[float]] = {}
     for document in documents:
@@ -217,6 +249,7 @@ def run_pipeline(http: httpx.Client, doc_set: DocSet, batch: int, timeout: float
         pages=sum(d.get("page_count") or 0 for d in documents),
         seconds=seconds,
         ready_seconds=ready_seconds,
+        annotated_seconds=annotated_seconds,
         stage_ms={name: statistics.median(v) for name, v in stages.items()},
         failures=[
             f"{d['name']}: {(d['status_detail'].get('error') or {}).get('message', '?')}"
@@ -302,14 +335,16 @@ def report(
         )
     lines += [
         "",
-        "| set | pipeline / raw time | median stage ms | to ready incl. indexing (s) |",
-        "|---|---|---|---|",
+        "| set | pipeline / raw time | median stage ms | to ready (s) | to annotated (s) "
+        "| raw annotate (s) |",
+        "|---|---|---|---|---|---|",
     ]
     for doc_set in sets:
         r, p = raw[doc_set.kind], piped[doc_set.kind]
         stages = ", ".join(f"{k} {v:.0f}" for k, v in p.stage_ms.items())
         lines.append(
-            f"| {doc_set.kind} | {p.seconds / r.seconds:.2f}x | {stages} | {p.ready_seconds:.1f} |"
+            f"| {doc_set.kind} | {p.seconds / r.seconds:.2f}x | {stages} | {p.ready_seconds:.1f} "
+            f"| {p.annotated_seconds:.1f} | {r.annotate_seconds:.1f} |"
         )
     lines += [
         "",
@@ -354,6 +389,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=float, default=1800.0, help="per set")
     parser.add_argument("--doc", type=Path, help="also write the markdown section here")
     parser.add_argument("--out", type=Path, help="write raw results as JSON here")
+    parser.add_argument(
+        "--embedding", action="store_true", help="keep the default vector index (embed chunks)"
+    )
+    parser.add_argument("--worker-concurrency", type=int, default=1, help="`wxo serve` option")
     args = parser.parse_args(argv)
 
     with tempfile.TemporaryDirectory(prefix="wxo-ingest-") as tmp:
@@ -364,7 +403,11 @@ def main(argv: list[str] | None = None) -> int:
         raw = {s.kind: run_raw(s, args.raw_repeat) for s in sets}
         for r in raw.values():
             print(f"raw {r.kind}: {r.files} files, {r.pages} pages in {r.seconds:.2f}s")
-        server = ManagedServer(workers=None, keep_data=False)
+        server = ManagedServer(
+            workers=None,
+            keep_data=False,
+            serve_args=["--worker-concurrency", str(args.worker_concurrency)],
+        )
         try:
             token = server.wait_ready()
             headers = {"Authorization": f"Bearer {token}"}
@@ -375,7 +418,9 @@ def main(argv: list[str] | None = None) -> int:
             with httpx.Client(base_url=server.url, headers=headers, timeout=120) as http:
                 for doc_set in sets:
                     probe.window = doc_set.kind
-                    piped[doc_set.kind] = run_pipeline(http, doc_set, args.batch, args.timeout)
+                    piped[doc_set.kind] = run_pipeline(
+                        http, doc_set, args.batch, args.timeout, embedding=args.embedding
+                    )
                     p = piped[doc_set.kind]
                     print(
                         f"pipeline {p.kind}: {p.ready} ready, {p.failed} failed, {p.seconds:.2f}s"

@@ -128,6 +128,7 @@ class ManagedServer:
         keep_data: bool,
         patches: Sequence[str] = (),
         extra_env: dict[str, str] | None = None,
+        serve_args: Sequence[str] = (),
     ) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -146,6 +147,7 @@ class ManagedServer:
         args += ["serve", "--port", str(self.port)]
         if workers:
             args += ["--workers", str(workers)]
+        args += serve_args
         shown_env = {k: v for k, v in env.items() if k not in os.environ or k == "WXO_DATA_DIR"}
         self.command = " ".join([*(f"{k}={v}" for k, v in shown_env.items()), *args])
         with self.log_path.open("wb") as log:
