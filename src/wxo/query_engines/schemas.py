@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 from wxo.core.storable import StorableBody
 from wxo.documents.schemas import UTCDatetime
@@ -92,28 +92,34 @@ class SynthesisConfig(BaseModel):
     length: Length = Field(default="medium", description="Answer length asked for.")
 
 
+def _cron(value: str | None) -> str | None:
+    # Ours first (it says which field is wrong), then the scheduler's own (croniter).
+    return None if value is None else schedule_cron(check_cron(value))
+
+
+#: An engine's `data_management.refresh_schedule` (query and search engines alike).
+RefreshSchedule = Annotated[
+    str | None,
+    Field(
+        max_length=200,
+        description="Cron (5 fields, UTC, or `@daily`-style) for the scheduled refresh of the"
+        " collections of the engine's indices: URL documents re-fetched, web sources"
+        " re-crawled, changed documents re-indexed, vanished ones removed (each refresh is"
+        " listed at `/v1/refresh-runs`); null: no schedule.",
+    ),
+    AfterValidator(_cron),
+]
+
+
 class DataManagement(BaseModel):
     """Automated data management of the engine's sources."""
 
     model_config = ConfigDict(extra="forbid")
 
-    refresh_schedule: str | None = Field(
-        default=None,
-        max_length=200,
-        description="Cron (5 fields, UTC, or `@daily`-style) for the scheduled refresh of the"
-        " collections of the engine's indices: URL documents re-fetched, web sources"
-        " re-crawled, changed documents re-indexed, vanished ones removed (`wxo.websources`);"
-        " null: no schedule.",
-    )
+    refresh_schedule: RefreshSchedule = None
     reindex_on_change: bool = Field(
         default=True, description="Changed documents are re-indexed (always so here)."
     )
-
-    @field_validator("refresh_schedule")
-    @classmethod
-    def _cron(cls, value: str | None) -> str | None:
-        # Ours first (it says which field is wrong), then the scheduler's own (croniter).
-        return None if value is None else schedule_cron(check_cron(value))
 
 
 IndexIds = Annotated[list[uuid.UUID], Field(min_length=1, max_length=20)]

@@ -9,10 +9,9 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from wxo.core.storable import StorableBody
 from wxo.documents.schemas import UTCDatetime
-from wxo.query_engines.cron import check_cron
+from wxo.query_engines.schemas import RefreshSchedule
 from wxo.retrieval.schemas import MAX_TOP_K, Mode, RetrieveFilters
 from wxo.search_engines.models import SearchEngine
-from wxo.websources.cron import check_cron as schedule_cron
 
 Name = Annotated[str, Field(min_length=1, max_length=256)]
 AnswerLength = Literal["concise", "medium", "verbose"]
@@ -98,20 +97,7 @@ class DataManagement(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    refresh_schedule: str | None = Field(
-        default=None,
-        max_length=200,
-        description="Cron (5 fields, UTC, or `@daily`-style) for the scheduled refresh of the"
-        " collections of the engine's indices: URL documents re-fetched, web sources"
-        " re-crawled, changed documents re-indexed, vanished ones removed (each refresh is"
-        " listed at `/v1/refresh-runs`); null: no schedule.",
-    )
-
-    @field_validator("refresh_schedule")
-    @classmethod
-    def _cron(cls, value: str | None) -> str | None:
-        # Ours first (it says which field is wrong), then the scheduler's own (croniter).
-        return None if value is None else schedule_cron(check_cron(value))
+    refresh_schedule: RefreshSchedule = None
 
 
 IndexIds = Annotated[list[uuid.UUID], Field(min_length=1, max_length=20)]
