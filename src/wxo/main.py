@@ -55,6 +55,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         # (measured: about 1 ms of GC per list-50 request without this).
         gc.collect()
         gc.freeze()
+        gc.set_threshold(*settings.server.gc_thresholds)
         try:
             yield
         finally:
