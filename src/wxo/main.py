@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from wxo import __version__
 from wxo.api.body_limit import BodySizeLimitMiddleware
 from wxo.api.errors import install_error_handlers
-from wxo.api.router import build_api_router
+from wxo.api.router import api_routers
 from wxo.auth.tokens import TokenCache
 from wxo.console.router import mount_console
 from wxo.container import Container, build_container
@@ -75,9 +75,11 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         overrides=upload_body_limits(settings),
     )
     app.include_router(alive_router)
-    api = build_api_router()
-    app.include_router(api, prefix="/v1")
-    app.include_router(api, prefix="/api/v1", include_in_schema=False)
+    routers = api_routers()
+    for router in routers:
+        app.include_router(router, prefix="/v1")
+    for router in routers:
+        app.include_router(router, prefix="/api/v1", include_in_schema=False)
     mount_console(app, settings.console)
     return app
 

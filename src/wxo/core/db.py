@@ -19,6 +19,8 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from wxo.core.pool import FairAsyncQueuePool
+
 T = TypeVar("T")
 
 NAMING_CONVENTION = {
@@ -59,7 +61,12 @@ def create_engine(
     database restart, a stale pooled connection fails once and SQLAlchemy discards the pool.
     """
     return create_async_engine(
-        url, pool_size=pool_size, max_overflow=max_overflow, pool_recycle=1800, echo=echo
+        url,
+        poolclass=FairAsyncQueuePool,
+        pool_size=pool_size,
+        max_overflow=max_overflow,
+        pool_recycle=1800,
+        echo=echo,
     )
 
 
