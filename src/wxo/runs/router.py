@@ -81,7 +81,10 @@ def _stream_run(
     response_model=AssistantRunResponse,
     responses={
         200: {"description": "`stream=false`: the run's ids. `stream=true`: " + STREAM_DOC},
-        404: {"description": "`thread_id` is not a thread of the caller's tenant"},
+        404: {
+            "description": "`thread_id` is not a thread of the caller's tenant, or `agent_id`"
+            " is no agent (id or name) of it; nothing is stored"
+        },
     },
 )
 async def create_run(
@@ -114,7 +117,10 @@ async def create_run(
 @router.post(
     "/orchestrate/runs/stream",
     response_class=StreamingResponse,
-    responses={200: {"description": STREAM_DOC}, 404: {"description": "Unknown `thread_id`"}},
+    responses={
+        200: {"description": STREAM_DOC},
+        404: {"description": "Unknown `thread_id` or `agent_id`; nothing is stored"},
+    },
 )
 async def create_run_stream(
     session: SessionDep,

@@ -22,6 +22,7 @@ from typing import Any
 import redis.asyncio as aioredis
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from wxo.agents import service as agent_service
 from wxo.assistants import service as assistant_service
 from wxo.auth.schemas import TenantPrincipal
 from wxo.queue.base import Queue
@@ -37,15 +38,6 @@ logger = logging.getLogger(__name__)
 RUN_TASK = "wxo.runs.execute"
 SWEEP_TASK = "wxo.runs.sweep"
 TITLE_CHARS = 80
-
-
-def _uuid_or_none(value: str | None) -> uuid.UUID | None:
-    if value is None:
-        return None
-    try:
-        return uuid.UUID(value)
-    except ValueError:
-        return None
 
 
 def message_text(content: Sequence[dict[str, Any]]) -> str:
@@ -72,8 +64,13 @@ async def start_run(
     """Create a run and queue it: the thread (new, or the caller's), the user message, the run.
 
     Raises:
+        AgentNotFoundError: `agent_id` names no agent (id or name) of the caller's tenant.
         ThreadNotFoundError: `thread_id` is not a live thread of the caller's tenant.
     """
+    agent_uuid: uuid.UUID | None = None
+    if data.agent_id is not None and assistant_id is None:
+        # Checked up front: an unknown agent is a 404 and stores nothing (no thread, no run).
+        agent_uuid = (await agent_service.get_agent(session, principal.tenant_id, data.agent_id)).id
     if data.thread_id is not None:
         thread = await thread_service.get_thread(session, principal, data.thread_id)
     else:
@@ -81,7 +78,7 @@ async def start_run(
             session,
             principal,
             ThreadCreate(
-                agent_id=_uuid_or_none(data.agent_id),
+                agent_id=agent_uuid,
                 assistant_id=assistant_id,
                 title=_title(_first_text(data)),
             ),

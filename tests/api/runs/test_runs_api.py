@@ -39,10 +39,21 @@ async def _create(
     return await client.post(path, json=payload, headers=tenant.headers)
 
 
+async def _agent(client: httpx.AsyncClient, tenant: TenantUser, name: str | None = None) -> str:
+    """A native agent of the tenant; its id."""
+    name = name or f"agent_{uuid.uuid4().hex[:8]}"
+    created = await client.post(
+        "/v1/orchestrate/agents", json={"name": name}, headers=tenant.headers
+    )
+    assert created.status_code == 201, created.text
+    agent_id: str = created.json()["id"]
+    return agent_id
+
+
 async def test_create_run_stores_thread_message_run_and_queues_the_job(
     client: httpx.AsyncClient, tenant_a: TenantUser, queue: RecordingQueue, session: AsyncSession
 ) -> None:
-    agent_id = str(uuid.uuid4())
+    agent_id = await _agent(client, tenant_a)
     response = await _create(
         client,
         tenant_a,
@@ -87,16 +98,39 @@ async def test_create_run_stores_thread_message_run_and_queues_the_job(
     assert read["context"] == {"userID": 1}
 
 
-async def test_agent_name_is_kept_on_the_run_only(
+async def test_an_agent_named_by_name_is_kept_on_the_run_and_its_id_on_the_thread(
     client: httpx.AsyncClient, tenant_a: TenantUser, queue: RecordingQueue, session: AsyncSession
 ) -> None:
-    response = await _create(client, tenant_a, agent_id="my_agent")
+    name = f"my_agent_{uuid.uuid4().hex[:6]}"
+    agent_id = await _agent(client, tenant_a, name)
+    response = await _create(client, tenant_a, agent_id=name)
+    assert response.status_code == 200, response.text
     body = response.json()
     thread = await session.get(Thread, uuid.UUID(body["thread_id"]))
     assert thread is not None
-    assert thread.agent_id is None
+    assert thread.agent_id == uuid.UUID(agent_id)
     run = await client.get(f"/v1/orchestrate/runs/{body['run_id']}", headers=tenant_a.headers)
-    assert run.json()["agent_id"] == "my_agent"
+    assert run.json()["agent_id"] == name
+
+
+@pytest.mark.parametrize("path", ["/v1/orchestrate/runs", "/v1/orchestrate/runs/stream"])
+async def test_an_unknown_or_other_tenants_agent_is_404_and_stores_nothing(
+    client: httpx.AsyncClient,
+    tenant_a: TenantUser,
+    tenant_b: TenantUser,
+    queue: RecordingQueue,
+    session: AsyncSession,
+    path: str,
+) -> None:
+    theirs = await _agent(client, tenant_b)
+    for ref in ("nope", str(uuid.uuid4()), theirs):
+        response = await _create(client, tenant_a, path, agent_id=ref)
+        assert response.status_code == 404, response.text
+        assert response.json()["detail"] == f"Agent '{ref}' not found"
+    runs = await session.scalars(select(Run).where(Run.tenant_id == tenant_a.tenant_id))
+    threads = await session.scalars(select(Thread).where(Thread.tenant_id == tenant_a.tenant_id))
+    assert (list(runs), list(threads)) == ([], [])
+    assert queue.sent == []
 
 
 async def test_another_tenants_thread_or_run_is_404(

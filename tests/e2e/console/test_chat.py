@@ -1,7 +1,8 @@
 """The chat page in Chromium: answers with citations, threads, Stop and Retry.
 
 An agent answers from its knowledge base with citations; threads are listed (infinite scroll),
-searched, renamed and deleted; a run is stopped; a failed run is retried.
+searched, renamed and deleted; a run is stopped; a run refused on creation (an agent gone) and a
+run failed on the worker (a provider gone) show the server's message and are retried.
 
 Knowledge bases, agents and extra threads are made through the HTTP API; everything the test is
 about is done in the browser and checked against what the server stored afterwards.
@@ -20,7 +21,7 @@ import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import ServerProcess
+from tests.e2e.conftest import ServerProcess, free_port
 
 TIDES = (
     "# Tides\n\nThe moon pulls the oceans, so the tides rise twice a day. "
@@ -28,6 +29,7 @@ TIDES = (
 )
 CATS = "Cats sleep most of the day. A cat purrs when it is content."
 SMOLLM = "local/smollm2-135m-instruct"
+REMEMBERED = "sessionStorage.getItem('wxo.chat.agent')"  # the agent picked in the tab
 STORY = "Write a very long story about a dragon and a knight, with many chapters."
 
 
@@ -269,7 +271,16 @@ def test_a_run_still_going_is_followed_when_its_thread_opens(
     assert _wait_cancelled(console_server, started["run_id"])["status"] == "cancelled"
 
 
-def test_a_failed_run_shows_the_servers_message_and_retries(
+def _wait_messages(server: ServerProcess, thread_id: str, count: int) -> list[dict[str, Any]]:
+    deadline = time.monotonic() + 30
+    messages: list[dict[str, Any]] = _api(server, "GET", f"/v1/threads/{thread_id}/messages").json()
+    while len(messages) < count and time.monotonic() < deadline:
+        time.sleep(0.3)
+        messages = _api(server, "GET", f"/v1/threads/{thread_id}/messages").json()
+    return messages
+
+
+def test_a_run_for_a_vanished_agent_shows_the_servers_404_and_retries(
     signed_in: Page, console_server: ServerProcess
 ) -> None:
     page = signed_in
@@ -281,9 +292,74 @@ def test_a_failed_run_shows_the_servers_message_and_retries(
     ).json()
     page.reload()
     page.get_by_label("Agent").select_option(agent["id"])
-    # The agent disappears after it was picked: its run fails (`run.failed`).
+    # The agent disappears after it was picked: the run's creation is refused (404).
     deleted = _api(console_server, "DELETE", f"/v1/orchestrate/agents/{agent['id']}")
     assert deleted.status_code == 200
+    runs_before = _api(console_server, "GET", "/v1/orchestrate/runs", params={"limit": 100}).json()
+    text = f"Hello {uuid.uuid4().hex[:6]}?"
+    composer = page.get_by_label("Message")
+    composer.fill(text)
+    with page.expect_response(
+        lambda r: r.url.endswith("/v1/orchestrate/runs") and r.request.method == "POST"
+    ) as refused:
+        composer.press("Enter")
+    assert refused.value.status == 404
+    detail = refused.value.json()["detail"]
+    assert detail == f"Agent '{agent['id']}' not found"
+
+    # The server's message, where a failed run's is shown; the question stays on screen.
+    alert = page.get_by_role("alert")
+    expect(alert).to_contain_text(detail)
+    expect(page.get_by_role("article", name="You").last).to_contain_text(text)
+    expect(page).not_to_have_url(re.compile(r"#/chat/"))  # no thread was made
+    runs_after = _api(console_server, "GET", "/v1/orchestrate/runs", params={"limit": 100}).json()
+    assert [r["id"] for r in runs_after["data"]] == [r["id"] for r in runs_before["data"]]
+    threads = _api(console_server, "GET", "/v1/threads", params={"title": text}).json()
+    assert threads == []
+
+    # Retry sends the same message again, now to the default assistant: shown once, stored once.
+    page.get_by_label("Agent").select_option("")
+    alert.get_by_role("button", name="Retry").click()
+    thread_id = _thread_id(page)
+    messages = _wait_messages(console_server, thread_id, 2)
+    assert [m["role"] for m in messages] == ["user", "assistant"]
+    assert messages[0]["content"][0]["text"] == text
+    answer = messages[1]["content"][0]["text"]
+    expect(page.get_by_role("article", name="Assistant").last).to_contain_text(answer[:40])
+    expect(page.get_by_role("alert")).to_have_count(0)
+    expect(page.get_by_role("article", name="You")).to_have_count(1)
+
+    # A tab that still remembers the vanished agent drops it on load, as the picker shows.
+    page.evaluate("id => sessionStorage.setItem('wxo.chat.agent', id)", agent["id"])
+    page.reload()
+    expect(page.get_by_label("Agent")).to_be_enabled()  # the agents are listed
+    expect(page.get_by_label("Agent")).to_have_value("")
+    deadline = time.monotonic() + 5
+    while page.evaluate(REMEMBERED) is not None and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert page.evaluate(REMEMBERED) is None
+
+
+def test_a_run_failing_on_the_worker_shows_the_servers_message_and_retries(
+    signed_in: Page, console_server: ServerProcess
+) -> None:
+    # A model whose provider does not answer: the run is created, then fails on the worker.
+    model = f"virtual-model/ollama/gone-{uuid.uuid4().hex[:6]}"
+    closed = {"provider": "ollama", "custom_host": f"http://127.0.0.1:{free_port()}"}
+    created = _api(
+        console_server, "POST", "/v1/models", json={"name": model, "provider_config": closed}
+    )
+    assert created.status_code == 201, created.text
+    agent = _api(
+        console_server,
+        "POST",
+        "/v1/orchestrate/agents",
+        json={"name": f"unlucky_{uuid.uuid4().hex[:6]}", "kind": "native", "llm": model},
+    )
+    assert agent.status_code in (200, 201), agent.text
+    page = signed_in
+    page.reload()
+    page.get_by_label("Agent").select_option(agent.json()["id"])
     composer = page.get_by_label("Message")
     composer.fill("Hello?")
     composer.press("Enter")
@@ -299,11 +375,7 @@ def test_a_failed_run_shows_the_servers_message_and_retries(
     # Retry sends the same message again, now to the default assistant.
     page.get_by_label("Agent").select_option("")
     alert.get_by_role("button", name="Retry").click()
-    deadline = time.monotonic() + 30
-    messages = _api(console_server, "GET", f"/v1/threads/{thread_id}/messages").json()
-    while len(messages) < 3 and time.monotonic() < deadline:
-        time.sleep(0.3)
-        messages = _api(console_server, "GET", f"/v1/threads/{thread_id}/messages").json()
+    messages = _wait_messages(console_server, thread_id, 3)
     assert [m["role"] for m in messages] == ["user", "user", "assistant"]
     assert [m["content"][0]["text"] for m in messages[:2]] == ["Hello?", "Hello?"]
     answer = messages[2]["content"][0]["text"]

@@ -69,7 +69,13 @@ async def _start(
 async def test_non_stream_run_completes_stores_messages_and_events_in_order(
     live_client: httpx.AsyncClient, live_tenant: TenantUser, run_worker: WorkerProcess
 ) -> None:
-    agent_id = str(uuid.uuid4())
+    agent = await live_client.post(
+        "/v1/orchestrate/agents",
+        json={"name": f"agent_{uuid.uuid4().hex[:8]}"},
+        headers=live_tenant.headers,
+    )
+    assert agent.status_code == 201, agent.text
+    agent_id = agent.json()["id"]
     created = await _start(
         live_client,
         live_tenant,

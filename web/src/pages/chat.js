@@ -26,6 +26,12 @@ export function ChatPage({ params }) {
     if (thread && thread.agent_id && list.some((a) => a.id === thread.agent_id)) pickAgent(thread.agent_id);
   }, [thread && thread.id, agents.data]);
 
+  // A remembered agent that the tenant no longer has is dropped: the picker shows the default
+  // assistant then, and the runs must go where the picker says (its run creation would be a 404).
+  useEffect(() => {
+    if (agentId && agents.data && !agents.data.some((a) => a.id === agentId)) pickAgent("");
+  }, [agents.data]);
+
   useEffect(() => setListOpen(false), [threadId]);
 
   function newChat() {

@@ -143,6 +143,9 @@ export function Conversation({ threadId, agentId, onThread, onActivity }) {
       }
       onActivity();
     } catch (error) {
+      // A refusal (a 4xx, e.g. 404 for an agent or thread the tenant does not have) stored
+      // nothing: the server's message is shown where a failed run's is, below the user's message,
+      // which stays on screen (not stored, `local-` id) for Retry to send again.
       if (run.current === mine) {
         run.current = null;
         setLive({ ...mine.state, status: "failed", error });
