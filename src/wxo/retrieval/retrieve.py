@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from wxo.llm import service as proxy
 from wxo.llm.routing import Route
@@ -178,29 +178,13 @@ async def retrieve(
     else:
         route = await proxy.resolve_route(session, ctx, index.embeddings_model_name, "embedding")
         embedding = asyncio.ensure_future(_embed(ctx, route, request.query, timings))
-        legs: list[asyncio.Future[Any]] = [embedding]
         try:  # the database works while the model does
-            exact = await _use_exact(session, index, filters)
-            engine = _engine_of(session)
-            vector: asyncio.Future[tuple[tuple[int, float], ...]] | None = None
-            if mode == "hybrid" and not exact and engine is not None:
-                # The HNSW walk starts as soon as the query is embedded, beside the keyword leg.
-                vector = asyncio.ensure_future(
-                    _vector_hits(engine, dataclasses.replace(plan, exact=False), embedding, timings)
-                )
-                legs.append(vector)
             hits = await _keyword_hits(session, plan, timings) if mode == "hybrid" else None
-            plan = dataclasses.replace(
-                plan,
-                embedding=await embedding,
-                exact=exact,
-                keyword_hits=hits,
-                vector_hits=await vector if vector is not None else None,
-            )
+            exact = await _use_exact(session, index, filters)
         except BaseException:
-            for leg in legs:
-                leg.cancel()
+            embedding.cancel()
             raise
+        plan = dataclasses.replace(plan, embedding=await embedding, exact=exact, keyword_hits=hits)
     clock = time.perf_counter()
     rows = await _run(session, plan)
     if mode == "vector" and not plan.exact and len(rows) < limit:
@@ -215,52 +199,21 @@ async def retrieve(
     )
 
 
-def _engine_of(session: AsyncSession) -> AsyncEngine | None:
-    """The engine behind a request's session: legs run apart take connections of their own.
-
-    None for a session bound to one connection (the tests' transaction-per-test sessions):
-    its uncommitted rows are visible on that connection only, so every leg runs there.
-    """
-    return session.bind if isinstance(session.bind, AsyncEngine) else None
-
-
-async def _vector_hits(
-    engine: AsyncEngine,
-    plan: search.Plan,
-    embedding: asyncio.Future[str],
-    timings: dict[str, float],
-) -> tuple[tuple[int, float], ...]:
-    """The vector leg through HNSW on a connection of its own, once the query is embedded."""
-    plan = dataclasses.replace(plan, embedding=await embedding)
-    clock = time.perf_counter()
-    sql, params = search.vector_sql(plan)
-    async with engine.connect() as connection, connection.begin():
-        await _tune_hnsw(connection, plan)
-        rows = (await connection.execute(text(sql), params)).all()
-    timings["vector"] = (time.perf_counter() - clock) * 1000
-    return tuple((int(seq), float(score)) for seq, score in rows)
-
-
-async def _tune_hnsw(connection: AsyncSession | AsyncConnection, plan: search.Plan) -> None:
-    """This transaction's HNSW settings (`set_config(..., true)`: they end with it)."""
-    ef_search = str(max(HNSW_EF_SEARCH, plan.candidates))
-    await connection.execute(
-        text(
-            "SELECT set_config('hnsw.ef_search', :ef, true),"
-            " set_config('hnsw.iterative_scan', 'relaxed_order', true),"
-            # Below ~20k chunks the planner prices scanning and sorting every vector
-            # under the HNSW walk, but that costs 30-40 ms at 11k chunks against ~5 ms:
-            # `_use_exact` chooses the exact scan, not the planner.
-            " set_config('enable_seqscan', 'off', true),"
-            " set_config('enable_sort', 'off', true)"
-        ),
-        {"ef": ef_search},
-    )
-
-
 async def _run(session: AsyncSession, plan: search.Plan) -> Sequence[Any]:
-    if plan.embedding is not None and not plan.exact and plan.vector_hits is None:
-        await _tune_hnsw(session, plan)
+    if plan.embedding is not None and not plan.exact:
+        ef_search = str(max(HNSW_EF_SEARCH, plan.candidates))
+        await session.execute(
+            text(
+                "SELECT set_config('hnsw.ef_search', :ef, true),"
+                " set_config('hnsw.iterative_scan', 'relaxed_order', true),"
+                # Below ~20k chunks the planner prices scanning and sorting every vector
+                # under the HNSW walk, but that costs 30-40 ms at 11k chunks against ~5 ms:
+                # `_use_exact` chooses the exact scan, not the planner.
+                " set_config('enable_seqscan', 'off', true),"
+                " set_config('enable_sort', 'off', true)"
+            ),
+            {"ef": ef_search},
+        )
     sql, params = search.retrieval_sql(plan)
     return (await session.execute(text(sql), params)).mappings().all()
 

@@ -93,8 +93,6 @@ class Plan:
     filters: Filters = field(default_factory=Filters)
     # The keyword leg's (seq, score) when it ran apart, before the query was embedded.
     keyword_hits: tuple[tuple[int, float], ...] | None = None
-    # The vector leg's (seq, score) when it ran apart, beside the keyword leg.
-    vector_hits: tuple[tuple[int, float], ...] | None = None
 
 
 def filter_sql(filters: Filters, params: dict[str, Any]) -> str:
@@ -202,15 +200,6 @@ keyword AS (  -- less what was deleted since
     SELECT k.seq, k.score
     FROM unnest(CAST(:k_seqs AS bigint[]), CAST(:k_scores AS float8[])) AS k(seq, score)
     WHERE EXISTS (SELECT 1 FROM chunk c WHERE c.seq = k.seq)
-)"""
-
-
-# The vector leg's results when it ran apart (see `vector_sql`).
-_GIVEN_VECTOR = """
-vector AS (  -- less what was deleted since
-    SELECT v.seq, v.score
-    FROM unnest(CAST(:v_seqs AS bigint[]), CAST(:v_scores AS float8[])) AS v(seq, score)
-    WHERE EXISTS (SELECT 1 FROM chunk c WHERE c.seq = v.seq)
 )"""
 
 
@@ -389,19 +378,6 @@ LIMIT :candidates""",
     )
 
 
-def vector_sql(plan: Plan) -> tuple[str, dict[str, Any]]:
-    """The vector leg alone: `(seq, score)` of the nearest `candidates` chunks.
-
-    Hybrid retrieval runs it on a connection of its own as soon as the query is embedded,
-    while the keyword leg still runs, then hands its rows to `retrieval_sql` in
-    `Plan.vector_hits`.
-    """
-    params = _params(plan)
-    where = filter_sql(plan.filters, params)
-    params["embedding"] = plan.embedding
-    return f"WITH {_vector_cte(plan, where)} SELECT seq, score FROM vector", params
-
-
 def retrieval_sql(plan: Plan) -> tuple[str, dict[str, Any]]:
     """The statement for the plan and its parameters."""
     params = _params(plan)
@@ -413,11 +389,7 @@ def retrieval_sql(plan: Plan) -> tuple[str, dict[str, Any]]:
         ctes.append(_GIVEN_KEYWORD)
     elif plan.mode in ("keyword", "hybrid"):
         ctes.append(_keyword_ctes(where))
-    if plan.vector_hits is not None:
-        params["v_seqs"] = [seq for seq, _ in plan.vector_hits]
-        params["v_scores"] = [score for _, score in plan.vector_hits]
-        ctes.append(_GIVEN_VECTOR)
-    elif plan.mode in ("vector", "hybrid"):
+    if plan.mode in ("vector", "hybrid"):
         params["embedding"] = plan.embedding
         ctes.append(_vector_cte(plan, where))
     ctes.append(_scored(plan))
