@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from wxo.llm import service as proxy
 from wxo.llm.routing import Route
@@ -32,11 +32,6 @@ EXACT_SEARCH_LIMIT = 2_000
 #: HNSW candidate list per search. bench/retrieval.py at 100k chunks: recall@10 against exact
 #: search 0.9925 at 100, 0.9975 at 400 (7.6 ms of search), 1.0 at 1000 (20.9 ms).
 HNSW_EF_SEARCH = 400
-#: A keyword leg over at least this many postings runs in `KEYWORD_PARTS` parts at once. In
-#: process on 103,660 chunks (SciFact ten times), 150 queries: p50 17.9 -> 12.6 ms and p95
-#: 46.3 -> 30.4 ms with two parts; three parts on two cores were slower than two.
-PARALLEL_KEYWORD_POSTINGS = 20_000
-KEYWORD_PARTS = 2
 
 
 def _filters(data: RetrieveFilters) -> search.Filters:
@@ -72,52 +67,11 @@ async def _embed(
 async def _keyword_hits(
     session: AsyncSession, plan: search.Plan, timings: dict[str, float]
 ) -> tuple[tuple[int, float], ...]:
-    """The keyword leg's best `candidates` chunks: term weights first, then the scoring.
-
-    A query whose terms have many postings is scored in parts over disjoint chunk ranges, at
-    once, on connections of their own: PostgreSQL runs one statement on one core, and this leg
-    is the slowest part of a hybrid retrieval on a large index.
-    """
     clock = time.perf_counter()
-    sql, params = search.keyword_weights_sql(plan)
-    weights = search.term_weights((await session.execute(text(sql), params)).all())
-    hits: list[tuple[int, float]] = []
-    if weights is not None:
-        engine = session.bind if isinstance(session.bind, AsyncEngine) else None
-        ranges = _keyword_ranges(weights) if engine is not None else []
-        if engine is not None and len(ranges) > 1:
-            parts = await asyncio.gather(
-                *(_keyword_part(engine, plan, weights, lo, hi) for lo, hi in ranges)
-            )
-            rows = [row for part in parts for row in part]
-        else:
-            sql, params = search.keyword_part_sql(
-                plan, weights, weights.lowest_seq, weights.highest_seq
-            )
-            rows = [(int(s), float(v)) for s, v in await session.execute(text(sql), params)]
-        hits = sorted(rows, key=lambda hit: (-hit[1], hit[0]))[: plan.candidates]
+    sql, params = search.keyword_sql(plan)
+    rows = (await session.execute(text(sql), params)).all()
     timings["keyword"] = (time.perf_counter() - clock) * 1000
-    return tuple(hits)
-
-
-def _keyword_ranges(weights: search.TermWeights) -> list[tuple[int, int]]:
-    """Equal chunk-seq ranges, one per part; one range below `PARALLEL_KEYWORD_POSTINGS`."""
-    lo, hi = weights.lowest_seq, weights.highest_seq
-    if weights.postings < PARALLEL_KEYWORD_POSTINGS or hi - lo < KEYWORD_PARTS:
-        return [(lo, hi)]
-    edges = [lo + (hi - lo + 1) * i // KEYWORD_PARTS for i in range(KEYWORD_PARTS)] + [hi + 1]
-    return [(edges[i], edges[i + 1] - 1) for i in range(KEYWORD_PARTS)]
-
-
-async def _keyword_part(
-    engine: AsyncEngine, plan: search.Plan, weights: search.TermWeights, lo: int, hi: int
-) -> list[tuple[int, float]]:
-    # Its own connection, outside the request's transaction: it only reads committed chunks,
-    # and the final statement drops any chunk deleted since (`search._GIVEN_KEYWORD`).
-    sql, params = search.keyword_part_sql(plan, weights, lo, hi)
-    async with engine.connect() as connection:
-        autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
-        return [(int(s), float(v)) for s, v in await autocommit.execute(text(sql), params)]
+    return tuple((int(seq), float(score)) for seq, score in rows)
 
 
 async def _use_exact(session: AsyncSession, index: VectorIndex, filters: search.Filters) -> bool:
@@ -173,9 +127,7 @@ async def retrieve(
         highlight=request.highlight,
         filters=filters,
     )
-    if mode == "keyword":
-        plan = dataclasses.replace(plan, keyword_hits=await _keyword_hits(session, plan, timings))
-    else:
+    if mode != "keyword":
         route = await proxy.resolve_route(session, ctx, index.embeddings_model_name, "embedding")
         embedding = asyncio.ensure_future(_embed(ctx, route, request.query, timings))
         try:  # the database works while the model does

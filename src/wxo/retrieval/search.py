@@ -3,11 +3,8 @@
 - **BM25** (Robertson/Lucene form): score = Σ idf(t) · tf·(k1+1) / (tf + k1·(1 - b + b·dl/avgdl)),
   idf(t) = ln(1 + (N - df + 0.5)/(df + 0.5)), over the query's terms OR-ed. The query is
   analysed with every text search configuration the index holds chunks in. `df` is counted from
-  the postings at query time, so it is exact under concurrent writers; N and avgdl come from
-  `bm25_stat`. Retrieval runs the leg in two steps (`keyword_weights_sql`, then
-  `keyword_part_sql`); over many postings the second runs in parts over disjoint chunk ranges
-  on connections of their own, at once (a chunk deleted meanwhile is dropped by the final
-  statement). `keyword_sql` is the same leg in one statement.
+  the postings in the same snapshot as the scores, so it is exact under concurrent writers; N
+  and avgdl come from `bm25_stat`.
 - **Vector**: cosine distance on `embedding::vector(dims)`; the partial HNSW index of that size
   serves it (iterative scans keep filtered searches filled), or an exact scan when few chunks
   match (see `wxo.retrieval.service`).
@@ -25,7 +22,6 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
@@ -282,100 +278,6 @@ def keyword_sql(plan: Plan) -> tuple[str, dict[str, Any]]:
     params = _params(plan)
     where = filter_sql(plan.filters, params)
     return f"WITH {_keyword_ctes(where)} SELECT seq, score FROM keyword", params
-
-
-@dataclass(frozen=True)
-class TermWeights:
-    """The query's terms with their BM25 weights, and where their postings lie."""
-
-    terms: list[str]
-    weights: list[float]  # idf(t) * (k1 + 1)
-    kb: float  # k1 (1 - b)
-    kd: float  # k1 b / avgdl
-    postings: int  # sum of the terms' document frequencies
-    lowest_seq: int
-    highest_seq: int
-
-
-def keyword_weights_sql(plan: Plan) -> tuple[str, dict[str, Any]]:
-    """The first step of the keyword leg in parts: one row per query term.
-
-    `(term, w, kb, kd, df, lo, hi)`: its weight, the length normalisation, its document
-    frequency and the range of chunk seqs its postings cover (both ends are index probes).
-    """
-    params = _params(plan)
-    return (
-        f"""WITH {_TERMS},
-corpus AS (
-    SELECT sum(chunk_count)::float8 AS n,
-           sum(total_length)::float8 / greatest(sum(chunk_count), 1) AS avgdl
-    FROM bm25_stat WHERE index_id = :index_id
-)
-SELECT t.term,
-       ln(1 + (corpus.n - d.df + 0.5) / (d.df + 0.5)) * (CAST(:k1 AS float8) + 1) AS w,
-       CAST(:k1 AS float8) * (1 - CAST(:b AS float8)) AS kb,
-       CAST(:k1 AS float8) * CAST(:b AS float8) / corpus.avgdl AS kd,
-       d.df, d.lo, d.hi
-FROM terms t CROSS JOIN corpus
-CROSS JOIN LATERAL (
-    SELECT count(*) AS df, min(p.chunk_seq) AS lo, max(p.chunk_seq) AS hi FROM bm25_posting p
-    WHERE p.index_id = :index_id AND p.term = t.term
-) AS d
-WHERE d.df > 0""",
-        params,
-    )
-
-
-def term_weights(rows: Sequence[Any]) -> TermWeights | None:
-    """The rows of `keyword_weights_sql`; None when no query term occurs in the index."""
-    if not rows:
-        return None
-    return TermWeights(
-        terms=[str(r[0]) for r in rows],
-        weights=[float(r[1]) for r in rows],
-        kb=float(rows[0][2]),
-        kd=float(rows[0][3]),
-        postings=sum(int(r[4]) for r in rows),
-        lowest_seq=min(int(r[5]) for r in rows),
-        highest_seq=max(int(r[6]) for r in rows),
-    )
-
-
-def keyword_part_sql(
-    plan: Plan, weights: TermWeights, lowest_seq: int, highest_seq: int
-) -> tuple[str, dict[str, Any]]:
-    """`(seq, score)` of the best `candidates` chunks by BM25 among seqs in the given range.
-
-    Parts over disjoint ranges run on separate connections at once; the best `candidates` of
-    their union are the best of the whole index (a chunk's postings all lie in its own part).
-    """
-    params = _params(plan)
-    where = filter_sql(plan.filters, params)
-    restrict = (
-        f" AND p.chunk_seq IN (SELECT c.seq FROM chunk c WHERE c.index_id = :index_id{where})"
-        if where
-        else ""
-    )
-    params.update(
-        terms=weights.terms,
-        ws=weights.weights,
-        kb=weights.kb,
-        kd=weights.kd,
-        lo=lowest_seq,
-        hi=highest_seq,
-    )
-    return (
-        f"""SELECT p.chunk_seq AS seq,
-       sum(x.w * p.tf / (p.tf + CAST(:kb AS float8) + CAST(:kd AS float8) * p.dl)) AS score
-FROM unnest(CAST(:terms AS text[]), CAST(:ws AS float8[])) AS x(term, w)
-JOIN bm25_posting p ON p.index_id = :index_id AND p.term = x.term
-     AND p.chunk_seq BETWEEN :lo AND :hi
-WHERE true{restrict}
-GROUP BY p.chunk_seq
-ORDER BY score DESC
-LIMIT :candidates""",
-        params,
-    )
 
 
 def retrieval_sql(plan: Plan) -> tuple[str, dict[str, Any]]:

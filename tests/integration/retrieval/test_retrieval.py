@@ -64,39 +64,19 @@ async def _statistics(
     return (int(counted[0]), int(counted[1])), (int(actual[0]), int(actual[1]))
 
 
-@pytest.mark.parametrize("parts", [1, 2], ids=["one-part", "two-parts-at-once"])
 async def test_keyword_scores_are_bm25_with_ored_terms(
     live_client: httpx.AsyncClient,
     live_tenant: TenantUser,
     container: Container,
     embedder: CountingEmbedder,
-    monkeypatch: pytest.MonkeyPatch,
-    parts: int,
 ) -> None:
     corpus = await make_corpus(
         live_client, live_tenant, container, embedder, TEXTS, settings={"language": "en"}
     )
-    # Two parts: every query splits (as a query over many postings does), each part on a
-    # connection of its own; the scores and the ranking must not change.
-    ran: list[tuple[int, int]] = []
-    real_part = retrieve_module._keyword_part
-
-    async def part(*args: Any) -> list[tuple[int, float]]:
-        ran.append((args[3], args[4]))
-        return await real_part(*args)
-
-    monkeypatch.setattr(retrieve_module, "_keyword_part", part)
-    if parts == 2:
-        monkeypatch.setattr(retrieve_module, "PARALLEL_KEYWORD_POSTINGS", 0)
     query = "dogs walking in winter"
     found = await retrieve(
         live_client, live_tenant, corpus.index_id, query=query, mode="keyword", top_k=10
     )
-    if parts == 2:
-        assert len(ran) == 2
-        assert ran[0][1] + 1 == ran[1][0]  # adjacent ranges, no chunk in both
-    else:
-        assert ran == []
 
     # The reference: BM25 computed here from the stored chunks, analysed by PostgreSQL.
     async with container.sessionmaker() as session:
