@@ -75,11 +75,9 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         overrides=upload_body_limits(settings),
     )
     app.include_router(alive_router)
-    routers = api_routers()
-    for router in routers:
-        app.include_router(router, prefix="/v1")
-    for router in routers:
-        app.include_router(router, prefix="/api/v1", include_in_schema=False)
+    for prefix, documented in (("/v1", True), ("/api/v1", False)):
+        for router in api_routers():
+            app.include_router(router, prefix=prefix, include_in_schema=documented)
     mount_console(app, settings.console)
     return app
 

@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tests.api.agents.conftest import make_agent
 from tests.api.assistants.conftest import create_custom
 from tests.api.documents.conftest import RecordingQueue
 from tests.conftest import TenantUser
@@ -39,21 +40,10 @@ async def _create(
     return await client.post(path, json=payload, headers=tenant.headers)
 
 
-async def _agent(client: httpx.AsyncClient, tenant: TenantUser, name: str | None = None) -> str:
-    """A native agent of the tenant; its id."""
-    name = name or f"agent_{uuid.uuid4().hex[:8]}"
-    created = await client.post(
-        "/v1/orchestrate/agents", json={"name": name}, headers=tenant.headers
-    )
-    assert created.status_code == 201, created.text
-    agent_id: str = created.json()["id"]
-    return agent_id
-
-
 async def test_create_run_stores_thread_message_run_and_queues_the_job(
     client: httpx.AsyncClient, tenant_a: TenantUser, queue: RecordingQueue, session: AsyncSession
 ) -> None:
-    agent_id = await _agent(client, tenant_a)
+    agent_id = (await make_agent(client, tenant_a))["id"]
     response = await _create(
         client,
         tenant_a,
@@ -102,7 +92,7 @@ async def test_an_agent_named_by_name_is_kept_on_the_run_and_its_id_on_the_threa
     client: httpx.AsyncClient, tenant_a: TenantUser, queue: RecordingQueue, session: AsyncSession
 ) -> None:
     name = f"my_agent_{uuid.uuid4().hex[:6]}"
-    agent_id = await _agent(client, tenant_a, name)
+    agent_id = (await make_agent(client, tenant_a, name))["id"]
     response = await _create(client, tenant_a, agent_id=name)
     assert response.status_code == 200, response.text
     body = response.json()
@@ -122,7 +112,7 @@ async def test_an_unknown_or_other_tenants_agent_is_404_and_stores_nothing(
     session: AsyncSession,
     path: str,
 ) -> None:
-    theirs = await _agent(client, tenant_b)
+    theirs = (await make_agent(client, tenant_b))["id"]
     for ref in ("nope", str(uuid.uuid4()), theirs):
         response = await _create(client, tenant_a, path, agent_id=ref)
         assert response.status_code == 404, response.text

@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.api.agents.conftest import make_agent
 from tests.conftest import TenantUser
 from tests.integration.documents.workers import WorkerProcess
 from tests.integration.runs.conftest import events_of, get_run, ndjson, wait_for
@@ -69,13 +70,7 @@ async def _start(
 async def test_non_stream_run_completes_stores_messages_and_events_in_order(
     live_client: httpx.AsyncClient, live_tenant: TenantUser, run_worker: WorkerProcess
 ) -> None:
-    agent = await live_client.post(
-        "/v1/orchestrate/agents",
-        json={"name": f"agent_{uuid.uuid4().hex[:8]}"},
-        headers=live_tenant.headers,
-    )
-    assert agent.status_code == 201, agent.text
-    agent_id = agent.json()["id"]
+    agent_id = (await make_agent(live_client, live_tenant))["id"]
     created = await _start(
         live_client,
         live_tenant,
