@@ -101,6 +101,11 @@ class DocumentSettings(BaseModel):
     # the structure only: keywords and entities come from the annotate stage once the document is
     # searchable. Keywords or entities an extractor returns anyway are stored as they are.
     extractor: str = "wxo.extraction.service:extract_lean"
+    # A batch upload's documents go to the extract stage in jobs of up to this many documents
+    # and bytes of originals (one job, two transactions for all: bench/ingest.py); 1 sends one
+    # job per document. A document whose extraction was cut short before runs alone.
+    extract_batch_documents: int = Field(default=16, ge=1, le=256)
+    extract_batch_bytes: int = Field(default=16 * 1024 * 1024, gt=0)
     # Celery retries of a stage after a transient failure (exponential back-off, capped).
     max_retries: int = 5
     retry_backoff_max: int = 300

@@ -1,4 +1,4 @@
-"""Pipeline jobs of the Document Store: their task names, and sending one for a document.
+"""Pipeline jobs of the Document Store: their task names, and sending them for documents.
 
 Task names, not imports: the domains that implement a stage (`wxo.documents.tasks`,
 `wxo.retrieval.tasks`) and those that send it do not import each other for it.
@@ -9,6 +9,8 @@ from __future__ import annotations
 import logging
 import time
 import uuid
+from collections.abc import Sequence
+from typing import Any
 
 from wxo.queue.base import Priority, Queue
 
@@ -38,15 +40,66 @@ def send_job(
     document to its next stage passes `patience` (seconds): it keeps trying that long first, so
     a broker restart does not leave the document waiting for the sweeper.
     """
+    return _send(queue, task, {"document_id": str(document_id)}, patience, priority)
+
+
+def send_batch_job(
+    queue: Queue, task: str, document_ids: Sequence[uuid.UUID], *, patience: float = 0.0
+) -> bool:
+    """One job for several committed documents (`document_ids`), as `send_job` sends one."""
+    return _send(queue, task, job_kwargs(document_ids), patience, Priority.NORMAL)
+
+
+def job_kwargs(document_ids: Sequence[uuid.UUID]) -> dict[str, Any]:
+    """A pipeline task's keyword arguments: `document_id` for one, `document_ids` for more."""
+    if len(document_ids) == 1:
+        return {"document_id": str(document_ids[0])}
+    return {"document_ids": [str(i) for i in document_ids]}
+
+
+def job_ids(
+    document_id: str | None = None, document_ids: Sequence[str] | None = None
+) -> list[uuid.UUID]:
+    """The documents of a job that `job_kwargs` (or `send_job`) made.
+
+    Raises:
+        ValueError: neither is given, or an id is not a UUID.
+    """
+    ids = [*([document_id] if document_id else []), *(document_ids or [])]
+    if not ids:
+        raise ValueError("a pipeline job needs document_id or document_ids")
+    return [uuid.UUID(i) for i in ids]
+
+
+def extract_batches(
+    documents: Sequence[tuple[uuid.UUID, int]], *, max_documents: int, max_bytes: int
+) -> list[list[uuid.UUID]]:
+    """Documents (id, size in bytes) grouped into extract jobs, in order.
+
+    A job holds at most `max_documents` documents and, unless it holds one only, `max_bytes`
+    of originals: a worker keeps a job's results in memory until it stores them together.
+    """
+    batches: list[list[uuid.UUID]] = []
+    size = 0
+    for document_id, size_bytes in documents:
+        if not batches or len(batches[-1]) >= max_documents or size + size_bytes > max_bytes:
+            batches.append([])
+            size = 0
+        batches[-1].append(document_id)
+        size += size_bytes
+    return batches
+
+
+def _send(
+    queue: Queue, task: str, payload: dict[str, Any], patience: float, priority: Priority
+) -> bool:
     deadline = time.monotonic() + patience
     while True:
         try:
-            queue.enqueue(task, priority=priority, document_id=str(document_id))
+            queue.enqueue(task, priority=priority, **payload)
             return True
         except Exception:  # any broker failure: retry while patient, then the sweeper's
             if time.monotonic() >= deadline:
-                logger.warning(
-                    "could not send %s for document %s; the sweeper will", task, document_id
-                )
+                logger.warning("could not send %s for %s; the sweeper will", task, payload)
                 return False
             time.sleep(0.5)

@@ -13,6 +13,7 @@ import logging
 import time
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
@@ -62,16 +63,43 @@ def _now() -> str:
     return datetime.now(UTC).isoformat()
 
 
+@dataclass
+class ExtractBatch:
+    """What one extract job did to each of its documents."""
+
+    # `missing`, `no_content`, `done_already`, `alone`, `superseded`, `failed` or `extracted`.
+    outcomes: dict[uuid.UUID, str] = field(default_factory=dict)
+    # Documents whose extraction failed in a way worth retrying (they stay `extracting`).
+    transient: dict[uuid.UUID, str] = field(default_factory=dict)
+
+    def having(self, outcome: str) -> list[uuid.UUID]:
+        """The documents with this outcome, in the job's order."""
+        return [i for i, o in self.outcomes.items() if o == outcome]
+
+
+@dataclass
+class _Claim:
+    """A document this job extracts, and what came of it."""
+
+    document_id: uuid.UUID
+    blob_key: str
+    filename: str | None
+    declared: str | None
+    max_pages: int | None
+    started_at: str
+    result: Extraction | None = None
+    images: list[dict[str, Any]] = field(default_factory=list)
+    failure: tuple[str, str] | None = None  # (code, message) of a permanent failure
+    duration_ms: int = 0
+
+
 async def run_extraction(
     sessionmaker: async_sessionmaker[AsyncSession],
     blobs: BlobStore,
     extractor: Extractor,
     document_id: uuid.UUID,
 ) -> str:
-    """Extract a queued document and store its structure; return what happened.
-
-    Keywords, entities, summary and questions are left to the annotate stage, after the
-    document is searchable (`wxo.documents.annotation`).
+    """Extract one queued document and store its structure; return what happened.
 
     Returns `missing`, `no_content`, `done_already`, `superseded`, `failed` or `extracted`
     (the document is then `indexing`: the caller queues the index stage).
@@ -79,69 +107,121 @@ async def run_extraction(
     Raises:
         TransientStageError: a retryable failure (the document stays `extracting`).
     """
-    async with sessionmaker() as session:
-        document = await repository.get_document_for_pipeline(session, document_id, lock=True)
-        if document is None:
-            return "missing"
-        if document.blob_key is None:
-            return "no_content"
-        if document.status in (
-            DocumentStatus.INDEXING,
-            DocumentStatus.READY,
-            DocumentStatus.FAILED,
-        ):
-            return "done_already"  # a redelivered job; /reprocess sets `queued` first
-        blob_key = document.blob_key
-        filename, declared = document.name, document.content_type
-        collection = await repository.get_collection(
-            session, document.tenant_id, document.collection_id
-        )
-        options = CollectionSettings.model_validate(collection.settings if collection else {})
-        started_at = _now()
-        detail = _detail(document, stage="extracting", progress=0.1)
-        attempts = int(detail.get("attempts", 0)) + 1
-        detail["attempts"] = attempts
-        detail["stages"] = [{"name": "extract", "started_at": started_at}]
-        await repository.set_status(
-            session, document_id, {"status": DocumentStatus.EXTRACTING, "status_detail": detail}
-        )
-        await session.commit()
+    batch = await extract_documents(sessionmaker, blobs, extractor, [document_id])
+    if document_id in batch.transient:
+        raise TransientStageError(batch.transient[document_id])
+    return batch.outcomes[document_id]
 
+
+async def extract_documents(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    blobs: BlobStore,
+    extractor: Extractor,
+    document_ids: Sequence[uuid.UUID],
+) -> ExtractBatch:
+    """Extract queued documents and store their structure, in two transactions for all.
+
+    Keywords, entities, summary and questions are left to the annotate stage, after the
+    document is searchable (`wxo.documents.annotation`). The results are stored together,
+    once every document is extracted; a document whose extraction was cut short before (a
+    worker killed, a transient failure: it is `extracting` already) is not extracted with
+    others: its outcome is `alone`, and the caller sends it a job of its own.
+    """
+    batch = ExtractBatch()
+    claims = await _claim(sessionmaker, list(dict.fromkeys(document_ids)), batch)
+    for claim in claims:
+        _extract_one(blobs, extractor, claim, batch)
+    done = [c for c in claims if c.result is not None or c.failure is not None]
+    if done:
+        await _store(sessionmaker, done, batch)
+    return batch
+
+
+async def _claim(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    document_ids: list[uuid.UUID],
+    batch: ExtractBatch,
+) -> list[_Claim]:
+    """Lock the documents, mark those to extract `extracting` (committed), and return them."""
+    claims: list[_Claim] = []
+    async with sessionmaker() as session:
+        found = {
+            d.id: d
+            for d in await repository.get_documents_for_pipeline(session, document_ids, lock=True)
+        }
+        options: dict[uuid.UUID, CollectionSettings] = {}
+        for document_id in document_ids:
+            document = found.get(document_id)
+            skipped = _not_to_extract(document, batched=len(document_ids) > 1)
+            if skipped is not None or document is None or document.blob_key is None:
+                batch.outcomes[document_id] = skipped or "missing"
+                continue
+            if document.collection_id not in options:
+                collection = await repository.get_collection(
+                    session, document.tenant_id, document.collection_id
+                )
+                options[document.collection_id] = CollectionSettings.model_validate(
+                    collection.settings if collection else {}
+                )
+            claim = _Claim(
+                document_id=document_id,
+                blob_key=document.blob_key,
+                filename=document.name,
+                declared=document.content_type,
+                max_pages=options[document.collection_id].extraction.max_pages,
+                started_at=_now(),
+            )
+            detail = _detail(document, stage="extracting", progress=0.1)
+            detail["attempts"] = int(detail.get("attempts", 0)) + 1
+            detail["stages"] = [{"name": "extract", "started_at": claim.started_at}]
+            await repository.set_status(
+                session,
+                document_id,
+                {"status": DocumentStatus.EXTRACTING, "status_detail": detail},
+            )
+            claims.append(claim)
+        await session.commit()
+    return claims
+
+
+def _not_to_extract(document: Document | None, *, batched: bool) -> str | None:
+    """Why a job does not extract this document now (None: it does)."""
+    if document is None:
+        return "missing"
+    if document.blob_key is None:
+        return "no_content"
+    if document.status in (DocumentStatus.INDEXING, DocumentStatus.READY, DocumentStatus.FAILED):
+        return "done_already"  # a redelivered job; /reprocess sets `queued` first
+    if batched and document.status == DocumentStatus.EXTRACTING:
+        return "alone"  # tried before and cut short: it must not take others down with it
+    return None
+
+
+def _extract_one(
+    blobs: BlobStore, extractor: Extractor, claim: _Claim, batch: ExtractBatch
+) -> None:
+    """Run the extractor on one claimed document; the outcome goes into `claim` or `batch`."""
     clock = time.perf_counter()
     try:
-        data = blobs.get(blob_key)
+        data = blobs.get(claim.blob_key)
         result = extractor(
-            data,
-            filename=filename,
-            declared_type=declared,
-            max_pages=options.extraction.max_pages,
+            data, filename=claim.filename, declared_type=claim.declared, max_pages=claim.max_pages
         )
     except BlobNotFoundError:
-        await fail(
-            sessionmaker,
-            document_id,
-            stage="extract",
-            code="content_missing",
-            message="The original file is missing from the blob store: upload it again",
-            blob_key=blob_key,
+        claim.failure = (
+            "content_missing",
+            "The original file is missing from the blob store: upload it again",
         )
-        return "failed"
+        return
     except ExtractionError as exc:
-        if not exc.permanent:
-            raise TransientStageError(f"{exc.code}: {exc.message}") from exc
-        await fail(
-            sessionmaker,
-            document_id,
-            stage="extract",
-            code=exc.code,
-            message=exc.message,
-            blob_key=blob_key,
-        )
-        return "failed"
-    duration_ms = round((time.perf_counter() - clock) * 1000)
-    # An extractor that found keywords or entities did the NLP part of annotation already.
-    annotated = bool(result.keywords or result.entities)
-    image_rows = [
+        if exc.permanent:
+            claim.failure = (exc.code, exc.message)
+        else:
+            batch.transient[claim.document_id] = f"{exc.code}: {exc.message}"
+        return
+    claim.duration_ms = round((time.perf_counter() - clock) * 1000)
+    claim.result = result
+    claim.images = [
         {
             "image_id": image.id,
             "blob_key": blobs.put(image.data),
@@ -153,54 +233,82 @@ async def run_extraction(
         }
         for image in result.images
     ]
+
+
+async def _store(
+    sessionmaker: async_sessionmaker[AsyncSession], claims: list[_Claim], batch: ExtractBatch
+) -> None:
+    """Store the results (or the failures) of extracted documents whose bytes are unchanged."""
     async with sessionmaker() as session:
-        document = await repository.get_document_for_pipeline(session, document_id, lock=True)
-        if document is None or document.blob_key != blob_key:
-            return "superseded"  # deleted, or new bytes: the newer job stores its own results
-        await repository.replace_results(
-            session,
-            document_id,
-            elements=_element_rows(result),
-            images=image_rows,
-            content={
-                "text": result.text,
-                "markdown": result.markdown,
-                "title": result.title,
-                "language": result.language,
-                "keywords": keyword_rows(result.keywords) if annotated else None,
-                "entities": entity_rows(result.entities) if annotated else None,
-                "warnings": list(result.warnings),
-                "extra": {},
-                "annotated_at": None,
-            },
-        )
-        finished_at = _now()
-        detail = _detail(document, stage="indexing", progress=0.7)
-        detail["stages"] = [
-            {
-                "name": "extract",
-                "started_at": started_at,
-                "finished_at": finished_at,
-                "duration_ms": duration_ms,
-                "items": len(result.elements),
-                # What was skipped or guessed (a name that lies about the type, a non-UTF-8
-                # encoding): otherwise stored only in document_content, which no route serves.
-                "warnings": list(result.warnings),
-            },
-        ]
-        detail["error"] = None
-        await repository.set_status(
-            session,
-            document_id,
-            {
-                "status": DocumentStatus.INDEXING,
-                "status_detail": detail,
-                "content_type": result.content_type,
-                "page_count": result.page_count,
-            },
-        )
+        found = {
+            d.id: d
+            for d in await repository.get_documents_for_pipeline(
+                session, [c.document_id for c in claims], lock=True
+            )
+        }
+        for claim in claims:
+            document = found.get(claim.document_id)
+            if document is None or document.blob_key != claim.blob_key:
+                # Deleted, or new bytes: the newer job stores its own results.
+                batch.outcomes[claim.document_id] = "superseded"
+            elif claim.failure is not None:
+                code, message = claim.failure
+                await _mark_failed(session, document, stage="extract", code=code, message=message)
+                batch.outcomes[claim.document_id] = "failed"
+            elif claim.result is not None:
+                await _store_result(session, document, claim, claim.result, batched=len(claims))
+                batch.outcomes[claim.document_id] = "extracted"
         await session.commit()
-    return "extracted"
+
+
+async def _store_result(
+    session: AsyncSession, document: Document, claim: _Claim, result: Extraction, *, batched: int
+) -> None:
+    """Replace the document's results with `result` and make it `indexing` (row locked)."""
+    # An extractor that found keywords or entities did the NLP part of annotation already.
+    annotated = bool(result.keywords or result.entities)
+    await repository.replace_results(
+        session,
+        document.id,
+        elements=_element_rows(result),
+        images=claim.images,
+        content={
+            "text": result.text,
+            "markdown": result.markdown,
+            "title": result.title,
+            "language": result.language,
+            "keywords": keyword_rows(result.keywords) if annotated else None,
+            "entities": entity_rows(result.entities) if annotated else None,
+            "warnings": list(result.warnings),
+            "extra": {},
+            "annotated_at": None,
+        },
+    )
+    detail = _detail(document, stage="indexing", progress=0.7)
+    detail["stages"] = [
+        {
+            "name": "extract",
+            "started_at": claim.started_at,
+            "finished_at": _now(),
+            "duration_ms": claim.duration_ms,
+            "items": len(result.elements),
+            # What was skipped or guessed (a name that lies about the type, a non-UTF-8
+            # encoding): otherwise stored only in document_content, which no route serves.
+            "warnings": list(result.warnings),
+            "batch": batched,
+        },
+    ]
+    detail["error"] = None
+    await repository.set_status(
+        session,
+        document.id,
+        {
+            "status": DocumentStatus.INDEXING,
+            "status_detail": detail,
+            "content_type": result.content_type,
+            "page_count": result.page_count,
+        },
+    )
 
 
 def _detail(document: Document, *, stage: str, progress: float) -> dict[str, Any]:
@@ -239,16 +347,23 @@ async def fail(
         document = await repository.get_document_for_pipeline(session, document_id, lock=True)
         if document is None or (blob_key is not None and document.blob_key != blob_key):
             return
-        detail = _detail(document, stage="failed", progress=1.0)
-        stages = [dict(s) for s in detail.get("stages", [])]
-        for entry in stages:
-            entry.setdefault("finished_at", _now())
-        detail["stages"] = stages
-        detail["error"] = {"stage": stage, "code": code, "message": message}
-        await repository.set_status(
-            session, document_id, {"status": DocumentStatus.FAILED, "status_detail": detail}
-        )
+        await _mark_failed(session, document, stage=stage, code=code, message=message)
         await session.commit()
+
+
+async def _mark_failed(
+    session: AsyncSession, document: Document, *, stage: str, code: str, message: str
+) -> None:
+    """`fail` within the caller's transaction (the caller holds the row lock)."""
+    detail = _detail(document, stage="failed", progress=1.0)
+    stages = [dict(s) for s in detail.get("stages", [])]
+    for entry in stages:
+        entry.setdefault("finished_at", _now())
+    detail["stages"] = stages
+    detail["error"] = {"stage": stage, "code": code, "message": message}
+    await repository.set_status(
+        session, document.id, {"status": DocumentStatus.FAILED, "status_detail": detail}
+    )
 
 
 async def run_fetch(
@@ -353,7 +468,9 @@ __all__ = [
     "EXTRACT_TASK",
     "FETCH_TASK",
     "INDEX_TASK",
+    "ExtractBatch",
     "Extractor",
     "TransientStageError",
+    "extract_documents",
     "run_extraction",
 ]

@@ -149,10 +149,18 @@ async def get_document_for_pipeline(
 
     A locked read returns the row as it is now, also when the session had loaded it before.
     """
-    stmt = select(Document).where(Document.id == document_id)
+    found = await get_documents_for_pipeline(session, [document_id], lock=lock)
+    return found[0] if found else None
+
+
+async def get_documents_for_pipeline(
+    session: AsyncSession, document_ids: Sequence[uuid.UUID], *, lock: bool = False
+) -> Sequence[Document]:
+    """`get_document_for_pipeline` for several documents (locked in id order: no deadlocks)."""
+    stmt = select(Document).where(Document.id.in_(document_ids)).order_by(Document.id)
     if lock:
         stmt = stmt.with_for_update().execution_options(populate_existing=True)
-    return (await session.execute(stmt)).scalar_one_or_none()
+    return (await session.execute(stmt)).scalars().all()
 
 
 async def find_by_content_hash(

@@ -32,7 +32,13 @@ from wxo.documents.exceptions import (
     InvalidDocumentInputError,
     QueueFullError,
 )
-from wxo.documents.jobs import EXTRACT_TASK, FETCH_TASK, send_job
+from wxo.documents.jobs import (
+    EXTRACT_TASK,
+    FETCH_TASK,
+    extract_batches,
+    send_batch_job,
+    send_job,
+)
 from wxo.documents.models import Document, DocumentCollection, DocumentStatus
 from wxo.documents.schemas import (
     CollectionSettings,
@@ -61,6 +67,8 @@ class DocumentIO:
     max_file_bytes: int
     fetch: FetchLimits = field(default_factory=FetchLimits)
     max_queued_jobs: int = 0
+    extract_batch_documents: int = 16
+    extract_batch_bytes: int = 16 * 1024 * 1024
 
 
 def document_io(settings: DocumentSettings, blobs: BlobStore, queue: Queue) -> DocumentIO:
@@ -70,6 +78,8 @@ def document_io(settings: DocumentSettings, blobs: BlobStore, queue: Queue) -> D
         queue=queue,
         max_file_bytes=settings.max_file_bytes,
         max_queued_jobs=settings.max_queued_jobs,
+        extract_batch_documents=settings.extract_batch_documents,
+        extract_batch_bytes=settings.extract_batch_bytes,
         fetch=FetchLimits(
             max_bytes=settings.fetch_byte_limit,
             timeout_seconds=settings.fetch_timeout_seconds,
@@ -257,8 +267,11 @@ async def upload_files(
             fields["meta"] = meta
         placed.append(await _place(session, io, principal, collection, file, fields))
     await session.commit()
-    for one in placed:
-        _enqueue_if_new(io, one)
+    new = [(p.document.id, p.document.size_bytes or 0) for p in placed if _is_new(p)]
+    for batch in extract_batches(
+        new, max_documents=io.extract_batch_documents, max_bytes=io.extract_batch_bytes
+    ):
+        send_batch_job(io.queue, EXTRACT_TASK, batch)
     return placed
 
 
@@ -341,8 +354,12 @@ def check_capacity(io: DocumentIO) -> None:
         )
 
 
+def _is_new(placed: Placed) -> bool:
+    return placed.outcome in (UploadOutcome.CREATED, UploadOutcome.VERSIONED)
+
+
 def _enqueue_if_new(io: DocumentIO, placed: Placed) -> None:
-    if placed.outcome in (UploadOutcome.CREATED, UploadOutcome.VERSIONED):
+    if _is_new(placed):
         send_job(io.queue, EXTRACT_TASK, placed.document.id)
 
 

@@ -21,7 +21,16 @@ from celery import Task, shared_task
 from wxo.container import Container, build_container
 from wxo.core.config import Settings, get_settings
 from wxo.documents import annotation, enrich, pipeline, service
-from wxo.documents.jobs import ANNOTATE_TASK, EXTRACT_TASK, FETCH_TASK, INDEX_TASK, send_job
+from wxo.documents.jobs import (
+    ANNOTATE_TASK,
+    EXTRACT_TASK,
+    FETCH_TASK,
+    INDEX_TASK,
+    job_ids,
+    job_kwargs,
+    send_batch_job,
+    send_job,
+)
 from wxo.extraction import service as extraction
 from wxo.llm.service import proxy_for
 from wxo.queue.celery_app import CeleryQueue
@@ -96,43 +105,59 @@ def run_in(runtime: WorkerRuntime, coroutine: Coroutine[Any, Any, T]) -> T:
 
 
 @task(EXTRACT_TASK)
-def extract(self: Task, document_id: str) -> str:
-    """Extract a document; transient failures retry with exponential back-off, then fail it."""
+def extract(
+    self: Task, document_id: str | None = None, document_ids: list[str] | None = None
+) -> str:
+    """Extract a job's documents, then send one index job for those extracted.
+
+    A transient failure retries the job for the documents it hit, with exponential back-off,
+    then fails them; a document cut short before gets a job of its own (`ExtractBatch`).
+    """
     runtime = get_runtime(self)
     container = runtime.container
     documents = container.settings.documents
-    try:
-        outcome = run_in(
-            runtime,
-            pipeline.run_extraction(
-                container.sessionmaker,
-                container.blobs,
-                runtime.extractor,
-                uuid.UUID(document_id),
-            ),
-        )
-    except pipeline.TransientStageError as exc:
+    ids = job_ids(document_id, document_ids)
+    batch = run_in(
+        runtime,
+        pipeline.extract_documents(container.sessionmaker, container.blobs, runtime.extractor, ids),
+    )
+    for alone in batch.having("alone"):
+        send_job(container.queue, EXTRACT_TASK, alone)
+    extracted = batch.having("extracted")
+    if extracted:  # the next stage; through a broker restart too
+        send_batch_job(container.queue, INDEX_TASK, extracted, patience=60.0)
+    if batch.transient:
         retries = int(self.request.retries or 0)
-        if retries >= documents.max_retries:
+        failure = "; ".join(batch.transient.values())
+        if retries < documents.max_retries:
+            countdown = min(2**retries, documents.retry_backoff_max)
+            logger.warning(
+                "extract %s: transient failure, retry in %ss: %s", ids, countdown, failure
+            )
+            raise self.retry(
+                kwargs=job_kwargs(list(batch.transient)),
+                exc=pipeline.TransientStageError(failure),
+                countdown=countdown,
+            )
+        for failed_id, message in batch.transient.items():
             run_in(
                 runtime,
                 pipeline.fail(
                     container.sessionmaker,
-                    uuid.UUID(document_id),
+                    failed_id,
                     stage="extract",
                     code="retries_exhausted",
-                    message=f"Extraction kept failing after {retries + 1} attempts ({exc})",
+                    message=f"Extraction kept failing after {retries + 1} attempts ({message})",
                 ),
             )
-            return "failed"
-        countdown = min(2**retries, documents.retry_backoff_max)
-        logger.warning(
-            "extract %s: transient failure, retry in %ss: %s", document_id, countdown, exc
-        )
-        raise self.retry(exc=exc, countdown=countdown) from exc
-    if outcome == "extracted":  # the next stage; through a broker restart too
-        send_job(container.queue, INDEX_TASK, uuid.UUID(document_id), patience=60.0)
-    return outcome
+    return _summary(batch.outcomes)
+
+
+def _summary(outcomes: dict[uuid.UUID, str]) -> str:
+    """A job's result as Celery logs it: the outcome, or each document's for several."""
+    if len(outcomes) == 1:
+        return next(iter(outcomes.values()))
+    return ", ".join(f"{i}: {o}" for i, o in outcomes.items())
 
 
 @task(ANNOTATE_TASK)

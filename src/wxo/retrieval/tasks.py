@@ -15,7 +15,7 @@ from celery import Task
 from wxo.container import Container
 from wxo.core.errors import AppError, RateLimitedError, UpstreamAuthError, UpstreamError
 from wxo.documents import annotation, pipeline
-from wxo.documents.jobs import INDEX_TASK
+from wxo.documents.jobs import INDEX_TASK, job_ids, job_kwargs
 from wxo.documents.tasks import get_runtime, run_in, task
 from wxo.llm import service as proxy
 from wxo.queue.celery_app import INDEX_SWEEP_TASK
@@ -56,41 +56,50 @@ def embedder_for(container: Container) -> indexing.Embedder:
 
 
 @task(INDEX_TASK)
-def index_document(self: Task, document_id: str) -> str:
-    """Index a document; transient embedding failures retry with back-off, then fail it.
+def index_document(
+    self: Task, document_id: str | None = None, document_ids: list[str] | None = None
+) -> str:
+    """Index a job's documents; transient embedding failures retry with back-off, then fail.
 
-    Every document the job made ready (its own and those of its batch) then gets its annotate
-    job, at low priority; a lost one is the sweeper's.
+    Each document's indexing takes others waiting in its collection along (`index_documents`);
+    a document made ready that way is not looked at again. Every document the job made ready
+    then gets its annotate job, at low priority; a lost one is the sweeper's.
     """
     runtime = get_runtime(self)
     container = runtime.container
     settings = container.settings.documents
-    try:
-        outcome = run_in(
-            runtime,
-            indexing.index_documents(
-                container.sessionmaker, embedder_for(container), uuid.UUID(document_id)
-            ),
-        )
-    except indexing.IndexingError as exc:
-        retries = int(self.request.retries or 0)
-        if not exc.permanent and retries < settings.max_retries:
-            countdown = min(2**retries, settings.retry_backoff_max)
-            logger.warning("index %s: %s; retry in %ss", document_id, exc.message, countdown)
-            raise self.retry(exc=exc, countdown=countdown) from exc
-        run_in(
-            runtime,
-            pipeline.fail(
-                container.sessionmaker,
-                uuid.UUID(document_id),
-                stage="index",
-                code=exc.code,
-                message=exc.message,
-            ),
-        )
-        return "failed"
-    annotation.queue_annotations(container.queue, outcome.ready, patience=60.0)
-    return outcome.status
+    ids = job_ids(document_id, document_ids)
+    ready: list[uuid.UUID] = []
+    outcomes: list[str] = []
+    for position, own in enumerate(ids):
+        if own in ready:
+            continue
+        try:
+            outcome = run_in(
+                runtime,
+                indexing.index_documents(container.sessionmaker, embedder_for(container), own),
+            )
+        except indexing.IndexingError as exc:
+            retries = int(self.request.retries or 0)
+            if not exc.permanent and retries < settings.max_retries:
+                annotation.queue_annotations(container.queue, ready, patience=60.0)
+                countdown = min(2**retries, settings.retry_backoff_max)
+                logger.warning("index %s: %s; retry in %ss", own, exc.message, countdown)
+                raise self.retry(
+                    kwargs=job_kwargs(ids[position:]), exc=exc, countdown=countdown
+                ) from exc
+            run_in(
+                runtime,
+                pipeline.fail(
+                    container.sessionmaker, own, stage="index", code=exc.code, message=exc.message
+                ),
+            )
+            outcomes.append("failed")
+            continue
+        ready.extend(outcome.ready)
+        outcomes.append(outcome.status)
+    annotation.queue_annotations(container.queue, ready, patience=60.0)
+    return ", ".join(outcomes)
 
 
 @task(service.REFRESH_TASK)

@@ -42,7 +42,7 @@ async def test_upload_makes_the_collection_once_and_queues_extraction(
         ("b.txt", "created"),
     ]
     collection_id = data[0]["document"]["collection_id"]
-    assert len(queue.sent) == 2
+    assert queue.document_ids() == [d["document"]["id"] for d in data]
 
     got = await client.get(f"{BASE}/{assistant['id']}", headers=tenant_a.headers)
     assert got.json()["collection_id"] == collection_id

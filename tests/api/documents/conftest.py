@@ -10,6 +10,7 @@ from fastapi import FastAPI
 
 from tests.conftest import TenantUser
 from wxo.documents.dependencies import get_queue
+from wxo.documents.jobs import job_ids
 from wxo.queue.base import Priority
 
 
@@ -29,6 +30,10 @@ class RecordingQueue:
         self.sent.append((task_name, payload))
         self.priorities.append(priority)
         return f"job-{len(self.sent)}"
+
+    def document_ids(self, since: int = 0) -> list[str]:
+        """The documents of the pipeline jobs sent (from entry `since` on), in order."""
+        return [str(i) for _, payload in self.sent[since:] for i in job_ids(**payload)]
 
     def backlog(self) -> int:
         """Jobs said to be waiting."""

@@ -235,7 +235,9 @@ async def test_batch_upload_reports_one_entry_per_file_with_policy_outcome(
     assert data[1]["document"]["meta"] == {"batch": 1}
     assert data[1]["document"]["content_type"] == "text/markdown"
     assert await _count_documents(session, tenant_a) == 2
-    assert len(queue.sent) == 2
+    # One extract job for the two new documents (not the rejected one).
+    created = [data[0]["document"]["id"], data[1]["document"]["id"]]
+    assert queue.sent == [("wxo.documents.extract", {"document_ids": created})]
 
 
 async def test_batch_upload_with_one_file_too_large_is_413_and_stores_none(

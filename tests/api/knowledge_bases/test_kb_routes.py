@@ -92,8 +92,7 @@ async def test_create_with_files_as_ibm_sends_it(
         )
     ).scalar_one_or_none()
     assert index is not None  # the automatic index is what agents search
-    jobs = [payload for _, payload in queue.sent]
-    assert sorted(j["document_id"] for j in jobs) == sorted(str(d.id) for d in docs)
+    assert sorted(queue.document_ids()) == sorted(str(d.id) for d in docs)
 
 
 async def test_create_without_files_json(
@@ -366,7 +365,7 @@ async def test_patch_documents_makes_the_upload_the_document_set(
     assert after["b.md"].id == before["b.md"][0]
     assert after["b.md"].blob_key != before["b.md"][1]
     assert after["b.md"].status == DocumentStatus.QUEUED
-    jobs = {p["document_id"] for _, p in queue.sent[sent:]}
+    jobs = set(queue.document_ids(since=sent))
     assert jobs == {str(after["b.md"].id), str(after["new.txt"].id)}
 
 

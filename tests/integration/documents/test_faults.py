@@ -263,10 +263,14 @@ async def test_worker_killed_mid_extraction_is_recovered_by_the_sweeper_and_comp
 
 async def test_redis_restart_during_a_batch_loses_no_document(
     start_worker: Any,
+    fault_settings: Settings,
     fault_client: httpx.AsyncClient,
     live_tenant: TenantUser,
     broker: EmbeddedRedis,
 ) -> None:
+    # Extract jobs of two documents (the API reads the setting per request): when the first
+    # job is done, two more wait in Redis.
+    fault_settings.documents.extract_batch_documents = 2
     worker = start_worker()
     batch = {f"part-{i}.docx": files.docx_file(200, label=f"Part {i} paragraph") for i in range(6)}
     ids = await _upload(fault_client, live_tenant, batch)
