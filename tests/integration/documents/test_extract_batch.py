@@ -6,6 +6,7 @@ import uuid
 from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy import func, select
 
 from tests.conftest import TenantUser
@@ -102,10 +103,8 @@ async def test_a_document_cut_short_before_is_not_extracted_with_others(
         calls.append(data.decode())
         raise SystemExit("killed")
 
-    try:
+    with pytest.raises(SystemExit):
         await _extract(container, [second], dying)
-    except SystemExit:
-        pass
     assert calls == ["two"]
 
     batch = await _extract(container, [first, second, third])
