@@ -303,6 +303,7 @@ def stage_totals(documents: Iterable[Mapping[str, Any]]) -> tuple[dict[str, floa
     A stage is counted by its `duration_ms`, except the index stage of a server that embeds
     documents in batches (`batch` in the stage): every document of a batch carries the
     batch's duration, so it is counted by its own share, `chunk_ms + embed_ms + store_ms`.
+    (The extract stage's `duration_ms` is the document's own even in a batch.)
     """
     totals: dict[str, float] = {}
     embed = 0.0
@@ -310,7 +311,7 @@ def stage_totals(documents: Iterable[Mapping[str, Any]]) -> tuple[dict[str, floa
     for document in documents:
         for stage in (document.get("status_detail") or {}).get("stages", []):
             name = str(stage.get("name"))
-            if stage.get("batch") is not None:
+            if name == "index" and stage.get("batch") is not None:
                 batches.add(str(stage.get("started_at")))
                 share = sum(float(stage.get(k) or 0) for k in ("chunk_ms", "embed_ms", "store_ms"))
                 totals[name] = totals.get(name, 0.0) + share

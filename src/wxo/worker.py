@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 from wxo.core.config import Settings
+from wxo.documents.tasks import warm_up
 from wxo.queue.celery_app import MAINTENANCE_QUEUE, create_celery
 
 
@@ -24,6 +25,7 @@ def run_worker(
         )
     if settings.documents.worker_nice:
         os.nice(settings.documents.worker_nice)  # inherited by the prefork children
+    warm_up(settings)
     app = create_celery(settings.redis.url, settings.documents)
     app.conf.wxo_settings = settings  # tasks build their container from these, not the env again
     argv = [

@@ -219,7 +219,15 @@ def test_batched_index_stages_count_their_share_and_annotation_is_awaited() -> N
 
     batch = {"name": "index", "started_at": "t1", "batch": 2, "duration_ms": 900}
     documents = [
-        {"status_detail": {"stages": [{"name": "extract", "duration_ms": 5}, batch | share]}}
+        {
+            "status_detail": {
+                "stages": [
+                    # Extracted in one job of two: the extract stage counts its own duration.
+                    {"name": "extract", "started_at": "t0", "batch": 2, "duration_ms": 5},
+                    batch | share,
+                ]
+            }
+        }
         for share in (
             {"chunk_ms": 1, "embed_ms": 60, "store_ms": 9},
             {"chunk_ms": 2, "embed_ms": 20, "store_ms": 8},

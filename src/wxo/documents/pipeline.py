@@ -246,6 +246,7 @@ async def _store(
                 session, [c.document_id for c in claims], lock=True
             )
         }
+        extracted: list[tuple[_Claim, Extraction, Document]] = []
         for claim in claims:
             document = found.get(claim.document_id)
             if document is None or document.blob_key != claim.blob_key:
@@ -256,20 +257,22 @@ async def _store(
                 await _mark_failed(session, document, stage="extract", code=code, message=message)
                 batch.outcomes[claim.document_id] = "failed"
             elif claim.result is not None:
-                await _store_result(session, document, claim, claim.result, batched=len(claims))
-                batch.outcomes[claim.document_id] = "extracted"
+                extracted.append((claim, claim.result, document))
+        await repository.replace_results(
+            session, [_results(claim, result) for claim, result, _ in extracted]
+        )
+        for claim, result, document in extracted:
+            await _mark_indexing(session, document, claim, result, batched=len(claims))
+            batch.outcomes[claim.document_id] = "extracted"
         await session.commit()
 
 
-async def _store_result(
-    session: AsyncSession, document: Document, claim: _Claim, result: Extraction, *, batched: int
-) -> None:
-    """Replace the document's results with `result` and make it `indexing` (row locked)."""
+def _results(claim: _Claim, result: Extraction) -> repository.Results:
+    """The rows of one document's extraction."""
     # An extractor that found keywords or entities did the NLP part of annotation already.
     annotated = bool(result.keywords or result.entities)
-    await repository.replace_results(
-        session,
-        document.id,
+    return repository.Results(
+        document_id=claim.document_id,
         elements=_element_rows(result),
         images=claim.images,
         content={
@@ -284,6 +287,12 @@ async def _store_result(
             "annotated_at": None,
         },
     )
+
+
+async def _mark_indexing(
+    session: AsyncSession, document: Document, claim: _Claim, result: Extraction, *, batched: int
+) -> None:
+    """Record the extract stage and make the document `indexing` (the caller holds its lock)."""
     detail = _detail(document, stage="indexing", progress=0.7)
     detail["stages"] = [
         {
@@ -327,7 +336,7 @@ def _element_rows(result: Extraction) -> list[dict[str, Any]]:
             "page_number": element.page_number,
             "parent_id": element.parent_id,
             "html": element.html,
-            "metadata_": dict(element.metadata),
+            "metadata": element.metadata,
         }
         for index, element in enumerate(sorted(result.elements, key=lambda e: e.order))
     ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Select, delete, func, insert, or_, select, text, update
@@ -292,43 +293,52 @@ async def unannotated_documents(
 _INSERT_ELEMENTS = text(
     "INSERT INTO document_element"
     " (id, document_id, ord, element_id, type, text, page_number, parent_id, html, metadata)"
-    " SELECT gen_random_uuid(), :document_id, x.ord, x.element_id, x.type, x.text,"
+    " SELECT gen_random_uuid(), x.document_id, x.ord, x.element_id, x.type, x.text,"
     " x.page_number, x.parent_id, x.html, coalesce(x.metadata, '{}')"
-    " FROM jsonb_to_recordset(CAST(:elements AS jsonb)) AS x(ord int, element_id text,"
-    " type text, text text, page_number int, parent_id text, html text, metadata jsonb)"
+    " FROM jsonb_to_recordset(CAST(:elements AS jsonb)) AS x(document_id uuid, ord int,"
+    " element_id text, type text, text text, page_number int, parent_id text, html text,"
+    " metadata jsonb)"
 )
 
 
-async def replace_results(
-    session: AsyncSession,
-    document_id: uuid.UUID,
-    *,
-    elements: Sequence[dict[str, Any]],
-    images: Sequence[dict[str, Any]],
-    content: dict[str, Any],
-) -> None:
-    """Replace the document's elements, images and content (the caller holds the row lock)."""
-    await clear_results(session, document_id)
+@dataclass(frozen=True)
+class Results:
+    """What extraction found in one document, as rows to store."""
+
+    document_id: uuid.UUID
+    # Keyed by `document_element`'s column names (`metadata`, not `metadata_`), no document id.
+    elements: Sequence[dict[str, Any]]
+    images: Sequence[dict[str, Any]]
+    content: dict[str, Any]
+
+
+async def replace_results(session: AsyncSession, results: Sequence[Results]) -> None:
+    """Replace documents' elements, images and content (the caller holds the rows' locks).
+
+    A handful of statements for any number of documents: the elements of all of them travel
+    as one JSON text.
+    """
+    if not results:
+        return
+    await clear_results(session, *(r.document_id for r in results))
+    elements = [{"document_id": str(r.document_id), **e} for r in results for e in r.elements]
     if elements:
-        rows = [
-            {("metadata" if key == "metadata_" else key): value for key, value in e.items()}
-            for e in elements
-        ]
-        payload = json.dumps(rows, ensure_ascii=False)
-        await session.execute(_INSERT_ELEMENTS, {"document_id": document_id, "elements": payload})
+        payload = json.dumps(elements, ensure_ascii=False)
+        await session.execute(_INSERT_ELEMENTS, {"elements": payload})
+    images = [
+        {"id": uuid.uuid4(), "document_id": r.document_id, **i} for r in results for i in r.images
+    ]
     if images:
-        await session.execute(
-            insert(DocumentImage),
-            [{"id": uuid.uuid4(), "document_id": document_id, **i} for i in images],
-        )
-    await session.execute(insert(DocumentContent).values(document_id=document_id, **content))
+        await session.execute(insert(DocumentImage), images)
+    await session.execute(
+        insert(DocumentContent), [{"document_id": r.document_id, **r.content} for r in results]
+    )
 
 
-async def clear_results(session: AsyncSession, document_id: uuid.UUID) -> None:
-    """Forget the document's extraction results (its bytes changed)."""
-    await session.execute(delete(DocumentElement).where(DocumentElement.document_id == document_id))
-    await session.execute(delete(DocumentImage).where(DocumentImage.document_id == document_id))
-    await session.execute(delete(DocumentContent).where(DocumentContent.document_id == document_id))
+async def clear_results(session: AsyncSession, *document_ids: uuid.UUID) -> None:
+    """Forget the documents' extraction results (their bytes changed)."""
+    for model in (DocumentElement, DocumentImage, DocumentContent):
+        await session.execute(delete(model).where(model.document_id.in_(document_ids)))
 
 
 async def list_elements(

@@ -64,6 +64,26 @@ def load_extractor(path: str) -> pipeline.Extractor:
     return cast(pipeline.Extractor, getattr(importlib.import_module(module_name), attribute))
 
 
+# Enough text for language detection, in the most common format.
+_WARM_UP_PAGE = (
+    b"<html><head><title>Warm-up</title></head><body><h1>Warm-up</h1>"
+    b"<p>This page loads what the extractor loads on first use.</p></body></html>"
+)
+
+
+def warm_up(settings: Settings) -> None:
+    """Extract a small page once, in the worker's main process, before it forks its pool.
+
+    What the extractor loads on first use (py3langid's model, about 0.6 s) is then loaded once
+    and shared by the pool's processes, instead of delaying each one's first document.
+    """
+    extractor = load_extractor(settings.documents.extractor)
+    try:
+        extractor(_WARM_UP_PAGE, filename="warm-up.html", declared_type="text/html")
+    except Exception:  # a custom extractor may refuse HTML: it then loads on first use
+        logger.warning("the extractor failed on its warm-up page", exc_info=True)
+
+
 def _settings(task: Task) -> Settings:
     configured = task.app.conf.get("wxo_settings")
     return configured if isinstance(configured, Settings) else get_settings()

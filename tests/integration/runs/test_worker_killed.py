@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 from pathlib import Path
 
 import httpx
@@ -29,6 +31,14 @@ async def test_killed_worker_leaves_no_run_running_forever(
         )
         run_id = response.json()["run_id"]
         await wait_for(live_client, live_tenant.headers, run_id, ("running",), worker=doomed)
+        # Mid-message: `running` is stamped just before the message starts (a loaded machine
+        # can run the test between the two).
+        deadline = time.monotonic() + 30
+        while "message.started" not in {
+            e["event"] for e in await events_of(live_client, live_tenant.headers, run_id)
+        }:
+            assert time.monotonic() < deadline, "the run never started its message"
+            await asyncio.sleep(0.05)
         doomed.kill_group()  # main process and pool child at once, mid-run
         running = await get_run(live_client, live_tenant.headers, run_id)
         assert running["status"] == "running"
