@@ -125,16 +125,15 @@ class DocumentContent(Base):
     annotated_at: Mapped[datetime | None]
 
 
-class DocumentElement(UUIDPrimaryKey, Base):
-    """One ordered element of a document's extraction."""
+class DocumentElement(Base):
+    """One ordered element of a document's extraction (keyed by its document and position)."""
 
     __tablename__ = "document_element"
-    __table_args__ = (
-        UniqueConstraint("document_id", "ord", name="uq_document_element_document_id_ord"),
-    )
 
-    document_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("document.id", ondelete="CASCADE"))
-    ord: Mapped[int] = mapped_column(Integer)
+    document_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("document.id", ondelete="CASCADE"), primary_key=True
+    )
+    ord: Mapped[int] = mapped_column(Integer, primary_key=True)
     element_id: Mapped[str] = mapped_column(Text)
     type: Mapped[str] = mapped_column(Text)
     text: Mapped[str] = mapped_column(Text)

@@ -292,8 +292,8 @@ async def unannotated_documents(
 # ORM, or one array per column, cost the worker more than extracting the page did.
 _INSERT_ELEMENTS = text(
     "INSERT INTO document_element"
-    " (id, document_id, ord, element_id, type, text, page_number, parent_id, html, metadata)"
-    " SELECT gen_random_uuid(), x.document_id, x.ord, x.element_id, x.type, x.text,"
+    " (document_id, ord, element_id, type, text, page_number, parent_id, html, metadata)"
+    " SELECT x.document_id, x.ord, x.element_id, x.type, x.text,"
     " x.page_number, x.parent_id, x.html, coalesce(x.metadata, '{}')"
     " FROM jsonb_to_recordset(CAST(:elements AS jsonb)) AS x(document_id uuid, ord int,"
     " element_id text, type text, text text, page_number int, parent_id text, html text,"
