@@ -273,7 +273,7 @@ def _results(claim: _Claim, result: Extraction) -> repository.Results:
     annotated = bool(result.keywords or result.entities)
     return repository.Results(
         document_id=claim.document_id,
-        elements=_element_rows(result),
+        elements=_element_rows(claim.document_id, result),
         images=claim.images,
         content={
             "text": result.text,
@@ -326,9 +326,11 @@ def _detail(document: Document, *, stage: str, progress: float) -> dict[str, Any
     return detail
 
 
-def _element_rows(result: Extraction) -> list[dict[str, Any]]:
+def _element_rows(document_id: uuid.UUID, result: Extraction) -> list[dict[str, Any]]:
+    document = str(document_id)
     return [
         {
+            "document_id": document,
             "ord": index,
             "element_id": element.id,
             "type": element.type,

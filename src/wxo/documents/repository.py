@@ -306,7 +306,8 @@ class Results:
     """What extraction found in one document, as rows to store."""
 
     document_id: uuid.UUID
-    # Keyed by `document_element`'s column names (`metadata`, not `metadata_`), no document id.
+    # Keyed by `document_element`'s column names (`metadata`, not `metadata_`), `document_id`
+    # (a string) included.
     elements: Sequence[dict[str, Any]]
     images: Sequence[dict[str, Any]]
     content: dict[str, Any]
@@ -321,7 +322,7 @@ async def replace_results(session: AsyncSession, results: Sequence[Results]) -> 
     if not results:
         return
     await clear_results(session, *(r.document_id for r in results))
-    elements = [{"document_id": str(r.document_id), **e} for r in results for e in r.elements]
+    elements = [e for r in results for e in r.elements]
     if elements:
         payload = json.dumps(elements, ensure_ascii=False)
         await session.execute(_INSERT_ELEMENTS, {"elements": payload})
