@@ -24,7 +24,9 @@ What it does:
    the time until every document is ``ready`` and then annotated (keywords, entities: the
    annotate stage, at low priority after ``ready``) is reported next to it, and the next set
    starts only then. ``--worker-concurrency`` is passed to ``wxo serve`` (default 1, as
-   ``make run``). Per-stage times come from ``status_detail.stages``.
+   ``make run``). Per-stage times come from ``status_detail.stages``; the CPU seconds of the
+   server's process groups (API, worker, PostgreSQL, Redis) over the same window, from
+   ``/proc``, say where the time went.
 4. **API latency under ingestion**: a probe thread sends ``GET /v1/threads`` one after the
    other (``--probe-seconds`` idle first, then during the pipeline runs) and reports p50/p95
    of each window.
@@ -52,8 +54,9 @@ from typing import Any
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from threads import ManagedServer
+from threads import ManagedServer, ServerProcesses, find_postmaster_pid
 
+CPU_GROUPS = ("api", "worker", "postgres", "redis", "machine")
 TARGETS = {"pdf_pages_per_s": 20.0, "html_docs_per_s": 50.0, "overhead": 1.3, "api_p95": 1.5}
 
 
@@ -98,6 +101,9 @@ class PipelineResult:
     annotated_seconds: float = 0.0  # to the last document annotated (keywords, entities)
     stage_ms: dict[str, float] = field(default_factory=dict)  # median per document
     failures: list[str] = field(default_factory=list)
+    # CPU seconds of each group of server processes (api, worker, postgres, ...) from the first
+    # upload to the last document out of extraction: where the time went.
+    cpu_seconds: dict[str, float] = field(default_factory=dict)
 
 
 # --------------------------------------------------------------------------------------------
@@ -208,7 +214,13 @@ def unannotated(http: httpx.Client, collection_id: str) -> int:
 
 
 def run_pipeline(
-    http: httpx.Client, doc_set: DocSet, batch: int, timeout: float, *, embedding: bool
+    http: httpx.Client,
+    doc_set: DocSet,
+    batch: int,
+    timeout: float,
+    *,
+    embedding: bool,
+    processes: ServerProcesses,
 ) -> PipelineResult:
     """Upload the set into a fresh collection and wait until every document is done."""
     name = f"bench-{doc_set.kind}-{int(time.time())}"
@@ -218,6 +230,7 @@ def run_pipeline(
     created = http.post("/v1/document-collections", json=body)
     created.raise_for_status()
     collection_id = created.json()["id"]
+    cpu_before = processes.cpu_seconds()
     started = time.perf_counter()
     for chunk in batches(doc_set.files, batch):
         files = [("files", (p.name, p.read_bytes(), "application/octet-stream")) for p in chunk]
@@ -227,6 +240,7 @@ def run_pipeline(
     while pending(http, collection_id) and time.monotonic() < deadline:
         time.sleep(0.25)  # counts only: a client watching progress, not load of its own
     seconds = time.perf_counter() - started
+    cpu_after = processes.cpu_seconds()
     # Then the index stage (chunking and embedding), so the next set starts on an idle worker.
     while pending(http, collection_id, ("indexing",)) and time.monotonic() < deadline:
         time.sleep(0.25)
@@ -251,6 +265,11 @@ def run_pipeline(
         ready_seconds=ready_seconds,
         annotated_seconds=annotated_seconds,
         stage_ms={name: statistics.median(v) for name, v in stages.items()},
+        cpu_seconds={
+            name: round(cpu_after[name] - cpu_before[name], 2)
+            for name in cpu_after
+            if name != "iowait"
+        },
         failures=[
             f"{d['name']}: {(d['status_detail'].get('error') or {}).get('message', '?')}"
             for d in failed
@@ -359,6 +378,17 @@ def report(
             f"{percentile(ms, 95):.0f} | {r.cpu_seconds:.2f} | "
             f"{r.files / max(r.cpu_seconds, 1e-9):.1f} |"
         )
+    lines += [
+        "",
+        "| set | CPU seconds, first upload to last out of extraction: "
+        + " / ".join(CPU_GROUPS)
+        + " |",
+        "|---|---|",
+    ]
+    for doc_set in sets:
+        cpu = piped[doc_set.kind].cpu_seconds
+        shown = " / ".join(f"{cpu.get(g, 0.0):.2f}" for g in CPU_GROUPS)
+        lines.append(f"| {doc_set.kind} | {shown} |")
     load = __import__("os").getloadavg()
     lines += ["", f"Load average at the end: {load[0]:.2f} / {load[1]:.2f} / {load[2]:.2f}."]
     idle = probe.get("idle", [])
@@ -410,6 +440,9 @@ def main(argv: list[str] | None = None) -> int:
         )
         try:
             token = server.wait_ready()
+            processes = ServerProcesses(
+                server.process.pid, find_postmaster_pid(server.process.pid, server.data_dir)
+            )
             headers = {"Authorization": f"Bearer {token}"}
             probe = Probe(server.url, headers)
             probe.start()
@@ -419,7 +452,12 @@ def main(argv: list[str] | None = None) -> int:
                 for doc_set in sets:
                     probe.window = doc_set.kind
                     piped[doc_set.kind] = run_pipeline(
-                        http, doc_set, args.batch, args.timeout, embedding=args.embedding
+                        http,
+                        doc_set,
+                        args.batch,
+                        args.timeout,
+                        embedding=args.embedding,
+                        processes=processes,
                     )
                     p = piped[doc_set.kind]
                     print(
