@@ -269,8 +269,11 @@ async def _index_batch(
         waiting = tuple(d.id for d in docs if d.status == DocumentStatus.INDEXING)
         for index in indices:
             await _index_into(session, embedder, index, work)
+        totals = await repository.chunk_totals(
+            session, [s.document.id for s in sources if work.needs[s.document.id]]
+        )
         for source in sources:
-            await _finish(session, source.document, work)
+            await _finish(session, source.document, work, totals.get(source.document.id, 0))
         await session.commit()
     return status, waiting
 
@@ -309,24 +312,33 @@ async def _index_into(
             permanent=True,
         )
     clock = time.perf_counter()
+    lengths = await repository.term_lengths_each(
+        session,
+        [
+            (work.language[s.document.id], d.indexed_text)
+            for s, per_doc in zip(sources, drafts, strict=True)
+            for d in per_doc
+        ],
+    )
+    replaced: list[repository.DocumentChunks] = []
     start = 0
     for source, per_doc in zip(sources, drafts, strict=True):
         document = source.document
-        language = work.language[document.id]
-        mine = vectors[start : start + len(per_doc)]
-        start += len(per_doc)
-        lengths = await repository.term_lengths(
-            session, language, [d.indexed_text for d in per_doc]
+        end = start + len(per_doc)
+        rows = _rows(
+            index,
+            document,
+            per_doc,
+            vectors[start:end],
+            lengths[start:end],
+            work.language[document.id],
         )
-        await repository.replace_chunks(
-            session,
-            index_id=index.id,
-            document_id=document.id,
-            content_hash=str(document.content_hash),
-            generation=index.generation,
-            rows=_rows(index, document, per_doc, mine, lengths, language),
-        )
+        start = end
+        replaced.append(repository.DocumentChunks(document.id, str(document.content_hash), rows))
         work.timings.chunks[document.id] = work.timings.chunks.get(document.id, 0) + len(per_doc)
+    await repository.replace_many_chunks(
+        session, index_id=index.id, generation=index.generation, documents=replaced
+    )
     if vectors and current.dimensions is None:
         await repository.update_index(session, current, {"dimensions": len(vectors[0])})
     work.timings.store_ms += (time.perf_counter() - clock) * 1000
@@ -367,7 +379,9 @@ def _rows(
     ]
 
 
-async def _finish(session: AsyncSession, document: Document, work: _Batch) -> None:
+async def _finish(
+    session: AsyncSession, document: Document, work: _Batch, chunk_total: int
+) -> None:
     """Record the index stage (the batch's times, shared by chunk count) and make it `ready`."""
     timings = work.timings
     total = sum(timings.chunks.values())
@@ -392,12 +406,5 @@ async def _finish(session: AsyncSession, document: Document, work: _Batch) -> No
     if document.status == DocumentStatus.INDEXING:
         values["status"] = DocumentStatus.READY
     if work.needs[document.id]:
-        values["chunk_count"] = await _chunk_total(session, document.id)
+        values["chunk_count"] = chunk_total
     await documents.set_status(session, document.id, values)
-
-
-async def _chunk_total(session: AsyncSession, document_id: uuid.UUID) -> int:
-    """Chunks of the document in its largest index (what `chunk_count` shows)."""
-    stmt = select(IndexedDocument.chunk_count).where(IndexedDocument.document_id == document_id)
-    counts = (await session.execute(stmt)).scalars().all()
-    return max(counts, default=0)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Select, delete, func, insert, or_, select, text, update
@@ -277,8 +278,9 @@ async def remove_collection_chunks(
 
 _LENGTHS = text(
     "SELECT (SELECT coalesce(sum(array_length(t.positions, 1)), 0)"
-    " FROM unnest(to_tsvector(CAST(:language AS regconfig), x.body)) AS t)"
-    " FROM unnest(CAST(:bodies AS text[])) WITH ORDINALITY AS x(body, i) ORDER BY x.i"
+    " FROM unnest(to_tsvector(CAST(x.language AS regconfig), x.body)) AS t)"
+    " FROM unnest(CAST(:languages AS text[]), CAST(:bodies AS text[]))"
+    " WITH ORDINALITY AS x(language, body, i) ORDER BY x.i"
 )
 
 _POSTINGS = text(
@@ -286,16 +288,31 @@ _POSTINGS = text(
     " SELECT c.index_id, t.lexeme, c.seq, least(array_length(t.positions, 1), 32767), c.length"
     " FROM chunk c CROSS JOIN LATERAL unnest(to_tsvector(CAST(c.language AS regconfig),"
     " c.context || E'\\n' || c.text)) AS t"
-    " WHERE c.index_id = :index_id AND c.document_id = :document_id"
+    " WHERE c.index_id = :index_id AND c.document_id = ANY(CAST(:document_ids AS uuid[]))"
 )
 
 
 async def term_lengths(session: AsyncSession, language: str, bodies: Sequence[str]) -> list[int]:
     """BM25 lengths (lexeme positions) of texts as `language` analyses them."""
-    if not bodies:
+    return await term_lengths_each(session, [(language, body) for body in bodies])
+
+
+async def term_lengths_each(session: AsyncSession, texts: Sequence[tuple[str, str]]) -> list[int]:
+    """BM25 lengths of (language, text) pairs, each as its language analyses it (one query)."""
+    if not texts:
         return []
-    result = await session.execute(_LENGTHS, {"language": language, "bodies": list(bodies)})
+    languages, bodies = zip(*texts, strict=True)
+    result = await session.execute(_LENGTHS, {"languages": list(languages), "bodies": list(bodies)})
     return [int(n) for n in result.scalars().all()]
+
+
+@dataclass(frozen=True)
+class DocumentChunks:
+    """A document's new chunks in one index: which bytes they come from, and their rows."""
+
+    document_id: uuid.UUID
+    content_hash: str
+    rows: Sequence[dict[str, Any]]
 
 
 async def replace_chunks(
@@ -307,35 +324,75 @@ async def replace_chunks(
     generation: int,
     rows: Sequence[dict[str, Any]],
 ) -> None:
-    """Swap the document's chunks in the index for `rows` (with their postings), atomically.
-
-    The caller holds the document's row lock, so concurrent jobs for it queue up here.
-    """
-    await session.execute(
-        delete(Chunk).where(Chunk.index_id == index_id, Chunk.document_id == document_id)
+    """`replace_many_chunks` for one document."""
+    await replace_many_chunks(
+        session,
+        index_id=index_id,
+        generation=generation,
+        documents=[DocumentChunks(document_id, content_hash, rows)],
     )
+
+
+async def replace_many_chunks(
+    session: AsyncSession,
+    *,
+    index_id: uuid.UUID,
+    generation: int,
+    documents: Sequence[DocumentChunks],
+) -> None:
+    """Swap documents' chunks in the index for new rows (with their postings), atomically.
+
+    Four statements for any number of documents. The caller holds the documents' row locks,
+    so concurrent jobs for them queue up here.
+    """
+    if not documents:
+        return
+    ids = [d.document_id for d in documents]
+    await session.execute(
+        delete(Chunk).where(Chunk.index_id == index_id, Chunk.document_id.in_(ids))
+    )
+    rows = [row for d in documents for row in d.rows]
     if rows:
-        await session.execute(insert(Chunk), list(rows))
-        await session.execute(_POSTINGS, {"index_id": index_id, "document_id": document_id})
-    values = {
-        "index_id": index_id,
-        "document_id": document_id,
-        "content_hash": content_hash,
-        "generation": generation,
-        "chunk_count": len(rows),
-    }
-    stmt = pg_insert(IndexedDocument).values(**values, indexed_at=func.now())
+        await session.execute(insert(Chunk), rows)
+        written = [d.document_id for d in documents if d.rows]
+        await session.execute(_POSTINGS, {"index_id": index_id, "document_ids": written})
+    stmt = pg_insert(IndexedDocument).values(
+        [
+            {
+                "index_id": index_id,
+                "document_id": d.document_id,
+                "content_hash": d.content_hash,
+                "generation": generation,
+                "chunk_count": len(d.rows),
+            }
+            for d in documents
+        ]
+    )
     await session.execute(
         stmt.on_conflict_do_update(
             index_elements=["index_id", "document_id"],
             set_={
-                "content_hash": content_hash,
-                "generation": generation,
-                "chunk_count": len(rows),
+                "content_hash": stmt.excluded.content_hash,
+                "generation": stmt.excluded.generation,
+                "chunk_count": stmt.excluded.chunk_count,
                 "indexed_at": func.now(),
             },
         )
     )
+
+
+async def chunk_totals(
+    session: AsyncSession, document_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, int]:
+    """Chunks of each document in its largest index (what `chunk_count` shows)."""
+    if not document_ids:
+        return {}
+    stmt = (
+        select(IndexedDocument.document_id, func.max(IndexedDocument.chunk_count))
+        .where(IndexedDocument.document_id.in_(document_ids))
+        .group_by(IndexedDocument.document_id)
+    )
+    return {document_id: int(count) for document_id, count in (await session.execute(stmt)).all()}
 
 
 async def chunk_count(session: AsyncSession, index_id: uuid.UUID) -> int:
