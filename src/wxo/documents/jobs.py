@@ -40,7 +40,7 @@ def send_job(
     document to its next stage passes `patience` (seconds): it keeps trying that long first, so
     a broker restart does not leave the document waiting for the sweeper.
     """
-    return _send(queue, task, {"document_id": str(document_id)}, patience, priority)
+    return _send(queue, task, job_kwargs([document_id]), patience, priority)
 
 
 def send_batch_job(

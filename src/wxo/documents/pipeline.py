@@ -152,9 +152,12 @@ async def _claim(
         options: dict[uuid.UUID, CollectionSettings] = {}
         for document_id in document_ids:
             document = found.get(document_id)
-            skipped = _not_to_extract(document, batched=len(document_ids) > 1)
-            if skipped is not None or document is None or document.blob_key is None:
-                batch.outcomes[document_id] = skipped or "missing"
+            if document is None or document.blob_key is None:
+                batch.outcomes[document_id] = "missing" if document is None else "no_content"
+                continue
+            skipped = _not_to_extract(document.status, batched=len(document_ids) > 1)
+            if skipped is not None:
+                batch.outcomes[document_id] = skipped
                 continue
             if document.collection_id not in options:
                 collection = await repository.get_collection(
@@ -184,15 +187,11 @@ async def _claim(
     return claims
 
 
-def _not_to_extract(document: Document | None, *, batched: bool) -> str | None:
-    """Why a job does not extract this document now (None: it does)."""
-    if document is None:
-        return "missing"
-    if document.blob_key is None:
-        return "no_content"
-    if document.status in (DocumentStatus.INDEXING, DocumentStatus.READY, DocumentStatus.FAILED):
+def _not_to_extract(status: DocumentStatus, *, batched: bool) -> str | None:
+    """Why a job does not extract a document in this status now (None: it does)."""
+    if status in (DocumentStatus.INDEXING, DocumentStatus.READY, DocumentStatus.FAILED):
         return "done_already"  # a redelivered job; /reprocess sets `queued` first
-    if batched and document.status == DocumentStatus.EXTRACTING:
+    if batched and status == DocumentStatus.EXTRACTING:
         return "alone"  # tried before and cut short: it must not take others down with it
     return None
 
