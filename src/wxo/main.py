@@ -18,7 +18,7 @@ from wxo.console.router import mount_console
 from wxo.container import Container, build_container
 from wxo.core.config import Settings, get_settings
 from wxo.health.router import alive_router
-from wxo.runtime.processes import die_with_parent
+from wxo.runtime.processes import die_with_parent, own_session
 
 DESCRIPTION = """\
 Open, self-hosted server for the WxO Server API (watsonx Orchestrate).
@@ -85,7 +85,9 @@ def create_app(settings: Settings | None = None, container: Container | None = N
 def create_worker_app() -> FastAPI:
     """The app of one of several API processes (`wxo serve --workers N`).
 
-    Built from the environment `serve` prepared; the process dies with `serve` (no strays).
+    Built from the environment `serve` prepared; the process dies with `serve` (no strays) and
+    runs in a session of its own, for its own share of the CPU (`own_session`).
     """
     die_with_parent()
+    own_session()
     return create_app()

@@ -8,6 +8,7 @@ from pathlib import Path
 from wxo.core.config import Settings
 from wxo.documents.tasks import warm_up
 from wxo.queue.celery_app import MAINTENANCE_QUEUE, create_celery
+from wxo.runtime.processes import set_session_nice
 
 
 def run_worker(
@@ -25,6 +26,7 @@ def run_worker(
         )
     if settings.documents.worker_nice:
         os.nice(settings.documents.worker_nice)  # inherited by the prefork children
+        set_session_nice(settings.documents.worker_nice)  # started by `wxo serve`: its session
     warm_up(settings)
     app = create_celery(settings.redis.url, settings.documents)
     app.conf.wxo_settings = settings  # tasks build their container from these, not the env again

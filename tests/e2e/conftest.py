@@ -67,6 +67,7 @@ class ServerProcess:
                 env=self.env(),
                 stdout=log,
                 stderr=subprocess.STDOUT,
+                start_new_session=True,  # its own process group, as a terminal's job
             )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -93,6 +94,12 @@ class ServerProcess:
         """Send `sig` and wait; returns the exit code."""
         assert self.process is not None
         self.process.send_signal(sig)
+        return self.process.wait(timeout)
+
+    def ctrl_c(self, timeout: float = 60.0) -> int:
+        """SIGINT to the whole process group, as a terminal's Ctrl-C; wait, return the code."""
+        assert self.process is not None
+        os.killpg(self.process.pid, signal.SIGINT)
         return self.process.wait(timeout)
 
 

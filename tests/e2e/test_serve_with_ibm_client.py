@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
 import time
 import uuid
+from pathlib import Path
 
 import httpx
 import psutil
@@ -33,8 +35,20 @@ def test_workers_yield_the_cpu_to_the_api(server: ServerProcess) -> None:
     apis = [p for p in processes if "spawn_main" in " ".join(p.cmdline())]
 
     assert workers, [p.cmdline() for p in processes]
+    assert apis, [p.cmdline() for p in processes]
     assert {p.nice() for p in workers} == {10}
     assert {p.nice() for p in apis} <= {0}
+    # Sessions of their own: under autogroup scheduling each PostgreSQL backend (a session of
+    # its own) weighs as much as a whole session, so the API processes must not share one.
+    assert all(os.getsid(p.pid) == p.pid for p in apis)
+    worker_sessions = {os.getsid(p.pid) for p in workers}
+    assert len(worker_sessions) == 1
+    (worker_session,) = worker_sessions
+    assert server.process is not None
+    assert worker_session != os.getsid(server.process.pid)
+    autogroup = Path(f"/proc/{worker_session}/autogroup")
+    if autogroup.exists():  # a kernel with autogroups: the worker's session yields too
+        assert autogroup.read_text().split()[-1] == "10"
 
 
 def test_ibm_threads_client_reads_what_http_wrote(server: ServerProcess) -> None:
@@ -135,6 +149,22 @@ def test_restart_loses_nothing_and_sigterm_leaves_no_strays(server: ServerProces
         assert thread.json()["title"] == "durable"
         messages = http.get(f"/api/v1/threads/{thread_id}/messages").json()
         assert [m["content"][0]["text"] for m in messages] == [f"m{i}" for i in range(5)]
+
+
+def test_ctrl_c_stops_every_process(server: ServerProcess) -> None:
+    if server.process is None or server.process.poll() is not None:
+        server.start()
+    children = server.descendants()
+    postmasters = postgres_processes(server.data_dir)
+    assert children
+    assert postmasters
+
+    # The children lead sessions of their own, out of the terminal's process group: the
+    # SIGINT reaches `wxo serve` alone, which stops them all.
+    assert server.ctrl_c() == 0
+    _, alive = psutil.wait_procs(children + postmasters, timeout=30)
+    assert alive == []
+    server.start()
 
 
 def test_sigkilled_server_restarts_with_acknowledged_data(server: ServerProcess) -> None:

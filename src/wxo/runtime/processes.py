@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import ctypes.util
 import logging
@@ -11,6 +12,7 @@ import subprocess
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 logger = logging.getLogger(__name__)
 
@@ -40,8 +42,41 @@ def die_with_parent() -> None:
         os.kill(os.getpid(), signal.SIGTERM)
 
 
+def own_session() -> None:
+    """Move this process into a new session, so that it gets a CPU share of its own.
+
+    With Linux's autogroup scheduling (on by default in many kernels, and on the machines we
+    benchmark on) the CPU is first shared fairly between sessions. PostgreSQL starts a session
+    for every backend, so while the API processes shared the session of `wxo serve` (and of the
+    terminal), each busy backend weighed as much as all of them together: under load the API
+    processes waited behind the backends serving their own queries (`GET .../messages` p99 98
+    against 68 ms with a session each, bench/threads.py). Elsewhere this changes nothing.
+    A session leader (a process started from a shell script, say) stays where it is.
+    """
+    with contextlib.suppress(PermissionError):
+        os.setsid()
+
+
+def set_session_nice(nice: int) -> None:
+    """Give this process's autogroup the `nice` level, when the process leads its own session.
+
+    Under autogroup scheduling a process's own `nice` only ranks it within its session; this
+    ranks the whole session against the others (the API processes', PostgreSQL's backends').
+    Nothing happens for a process that shares a session, such as a worker run from a terminal
+    (it would renice the terminal's shell too), or where the kernel has no autogroups.
+    """
+    if os.getsid(0) != os.getpid():
+        return
+    with contextlib.suppress(OSError):
+        Path("/proc/self/autogroup").write_text(f"{nice}\n")
+
+
 def spawn(args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
-    """Start a child that dies with us and ignores the terminal's Ctrl-C (we stop it ourselves)."""
+    """Start a child that dies with us, in a session of its own (see `own_session`).
+
+    It is out of the terminal's process group, so the terminal's Ctrl-C does not reach it:
+    we stop it ourselves.
+    """
     hook = _die_with_parent()
 
     def preexec() -> None:
@@ -49,7 +84,9 @@ def spawn(args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
         if hook is not None:
             hook()
 
-    return subprocess.Popen(args, env=env, stdin=subprocess.DEVNULL, preexec_fn=preexec)  # noqa: S603
+    return subprocess.Popen(  # noqa: S603
+        args, env=env, stdin=subprocess.DEVNULL, preexec_fn=preexec, start_new_session=True
+    )
 
 
 def stop(process: subprocess.Popen[bytes], timeout: float = 15.0) -> None:
