@@ -134,9 +134,9 @@ async def _autocommit_read(engine: AsyncEngine, sql: str, params: dict[str, Any]
         connection = cast("psycopg.AsyncConnection[Any]", pooled.driver_connection)
         await connection.set_autocommit(True)
         try:
-            cursor = connection.cursor()
-            await cursor.execute(sql, params)
-            return await cursor.fetchall()
+            async with connection.cursor() as cursor:
+                await cursor.execute(sql, params)
+                return await cursor.fetchall()
         finally:
             await connection.set_autocommit(False)
     except psycopg.OperationalError:
