@@ -82,6 +82,11 @@ class ServerProcess:
             time.sleep(0.3)
         raise RuntimeError(f"wxo serve not ready in {timeout}s:\n{self.log_path.read_text()}")
 
+    def ensure_running(self) -> None:
+        """Start the server if an earlier test stopped it (or it never ran)."""
+        if self.process is None or self.process.poll() is not None:
+            self.start()
+
     def descendants(self) -> list[psutil.Process]:
         """Every process started under `wxo serve` (worker, Redis, PostgreSQL's are its own)."""
         assert self.process is not None

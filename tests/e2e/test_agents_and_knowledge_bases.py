@@ -19,13 +19,8 @@ from tests.e2e.conftest import ServerProcess
 pytestmark = pytest.mark.e2e
 
 
-def _running(server: ServerProcess) -> None:
-    if server.process is None or server.process.poll() is not None:
-        server.start()
-
-
 def test_knowledge_base_client_create_built_in_poll_get_delete(server: ServerProcess) -> None:
-    _running(server)
+    server.ensure_running()
     client = KnowledgeBaseClient(base_url=server.url, api_key=server.token, is_local=True)
     name = f"kb_{uuid.uuid4().hex[:8]}"
     files = [
@@ -78,7 +73,7 @@ def test_knowledge_base_client_create_built_in_poll_get_delete(server: ServerPro
 
 
 def test_agent_client_create_get_by_name_update_delete(server: ServerProcess) -> None:
-    _running(server)
+    server.ensure_running()
     client = AgentClient(base_url=server.url, api_key=server.token, is_local=True)
     name = f"agent_{uuid.uuid4().hex[:8]}"
     helper = client.create({"name": f"{name}_helper", "kind": "native", "description": "helps"})

@@ -28,8 +28,7 @@ def test_readiness_reports_database_redis_and_worker(server: ServerProcess) -> N
 
 
 def test_workers_yield_the_cpu_to_the_api(server: ServerProcess) -> None:
-    if server.process is None or server.process.poll() is not None:
-        server.start()  # an earlier test of the module stopped it
+    server.ensure_running()
     processes = server.descendants()
     workers = [p for p in processes if "worker" in " ".join(p.cmdline())]
     apis = [p for p in processes if "spawn_main" in " ".join(p.cmdline())]
@@ -152,8 +151,7 @@ def test_restart_loses_nothing_and_sigterm_leaves_no_strays(server: ServerProces
 
 
 def test_ctrl_c_stops_every_process(server: ServerProcess) -> None:
-    if server.process is None or server.process.poll() is not None:
-        server.start()
+    server.ensure_running()
     children = server.descendants()
     postmasters = postgres_processes(server.data_dir)
     assert children
