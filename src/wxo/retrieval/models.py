@@ -6,9 +6,11 @@ One `chunk` table serves every index and every embedding size: `embedding` is an
 matching partial index; other sizes are searched exactly.
 
 Keyword search is BM25 over `bm25_posting` (one row per term per chunk, with its frequency and
-the chunk's length): document frequencies are counted from the postings at query time, so they
-are exact under any mix of writers; `bm25_stat` (chunk count and total length per index and
-language) is kept by statement triggers on `chunk` (see the migration).
+the chunk's length). A term's document frequency is the sum of its rows in `bm25_df`, which
+statement triggers on `bm25_posting` append to (+n on insert, -n on delete) in the writer's own
+transaction, so it is exact in every snapshot and writers never wait on a shared term's row;
+`bm25_stat` (chunk count and total length per index and language) is kept by statement triggers
+on `chunk` (see the migrations).
 """
 
 from __future__ import annotations
@@ -203,6 +205,29 @@ class Bm25Posting(Base):
     chunk_seq: Mapped[int] = mapped_column(BigInteger, ForeignKey("chunk.seq", ondelete="CASCADE"))
     tf: Mapped[int] = mapped_column(SmallInteger)
     dl: Mapped[int] = mapped_column(Integer)
+
+
+class Bm25Df(Base):
+    """A change to the document frequency of an index's term: df(term) = the sum of its rows.
+
+    Written only by triggers (migration `c4e7a9d1f256`): each statement that inserts or deletes
+    postings appends one row per index and term it touched; the insert trigger folds a term's
+    rows into one once it has more than 32. No foreign key (a check per row would cost more
+    than the row): a trigger on `vector_index` deletes an index's rows with it.
+    """
+
+    __tablename__ = "bm25_df"
+    __table_args__ = (
+        # A term's rows are one index-only range scan.
+        PrimaryKeyConstraint(
+            "index_id", "term", "seq", name="pk_bm25_df", postgresql_include=["df"]
+        ),
+    )
+
+    index_id: Mapped[uuid.UUID] = mapped_column()
+    term: Mapped[str] = mapped_column(Text)
+    seq: Mapped[int] = mapped_column(BigInteger, Identity(always=True))
+    df: Mapped[int] = mapped_column(Integer)
 
 
 class Bm25Stat(Base):

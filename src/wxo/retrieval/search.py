@@ -2,9 +2,9 @@
 
 - **BM25** (Robertson/Lucene form): score = Σ idf(t) · tf·(k1+1) / (tf + k1·(1 - b + b·dl/avgdl)),
   idf(t) = ln(1 + (N - df + 0.5)/(df + 0.5)), over the query's terms OR-ed. The query is
-  analysed with every text search configuration the index holds chunks in. `df` is counted from
-  the postings in the same snapshot as the scores, so it is exact under concurrent writers; N
-  and avgdl come from `bm25_stat`.
+  analysed with every text search configuration the index holds chunks in. `df` is the sum of
+  the term's rows in `bm25_df`, N and avgdl come from `bm25_stat`: triggers keep both in the
+  writers' transactions, so they are exact in the snapshot of the scores.
 - **Vector**: cosine distance on `embedding::vector(dims)`; the partial HNSW index of that size
   serves it (iterative scans keep filtered searches filled), or an exact scan when few chunks
   match (see `wxo.retrieval.service`).
@@ -159,7 +159,7 @@ def _keyword_ctes(where: str) -> str:
         if where
         else ""
     )
-    # One weight row per query term (its df counted from the postings), then one pass over
+    # One weight row per query term (its df from `bm25_df`), then one pass over
     # the postings: sum(w * tf / (tf + k1(1 - b) + k1 b dl / avgdl)) with w = idf (k1 + 1).
     return f"""
 {_TERMS},
@@ -175,8 +175,8 @@ weights AS MATERIALIZED (
            CAST(:k1 AS float8) * CAST(:b AS float8) / corpus.avgdl AS kd
     FROM terms t CROSS JOIN corpus
     CROSS JOIN LATERAL (
-        SELECT count(*)::float8 AS df FROM bm25_posting p
-        WHERE p.index_id = :index_id AND p.term = t.term
+        SELECT sum(f.df)::float8 AS df FROM bm25_df f
+        WHERE f.index_id = :index_id AND f.term = t.term
     ) AS d
     WHERE d.df > 0
 ),

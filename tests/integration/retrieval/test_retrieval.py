@@ -21,7 +21,7 @@ from wxo.documents.jobs import INDEX_TASK
 from wxo.documents.tasks import load_extractor
 from wxo.retrieval import indexing, search, service
 from wxo.retrieval import retrieve as retrieve_module
-from wxo.retrieval.models import Bm25Posting, Bm25Stat, Chunk
+from wxo.retrieval.models import Bm25Df, Bm25Posting, Bm25Stat, Chunk
 
 TEXTS = {
     "cats.md": "# Cats\n\nCats sleep most of the day. A cat purrs when it is content.",
@@ -62,6 +62,28 @@ async def _statistics(
             )
         ).one()
     return (int(counted[0]), int(counted[1])), (int(actual[0]), int(actual[1]))
+
+
+async def _frequencies(
+    container: Container, index_id: uuid.UUID
+) -> tuple[dict[str, int], dict[str, int]]:
+    """Each term's df as `bm25_df` sums it (zeros left out), and as the postings count it."""
+    async with container.sessionmaker() as session:
+        stored = (
+            await session.execute(
+                select(Bm25Df.term, func.sum(Bm25Df.df))
+                .where(Bm25Df.index_id == index_id)
+                .group_by(Bm25Df.term)
+            )
+        ).all()
+        counted = (
+            await session.execute(
+                select(Bm25Posting.term, func.count())
+                .where(Bm25Posting.index_id == index_id)
+                .group_by(Bm25Posting.term)
+            )
+        ).all()
+    return {t: int(n) for t, n in stored if n}, {t: int(n) for t, n in counted}
 
 
 async def test_keyword_scores_are_bm25_with_ored_terms(
@@ -285,6 +307,10 @@ async def test_replaced_and_deleted_documents_leave_no_chunks_and_statistics_sta
 
     counted, actual = await _statistics(container, index_id)
     assert counted == actual
+    stored_df, counted_df = await _frequencies(container, index_id)
+    assert "purr" not in counted_df  # the words are gone...
+    assert "bark" not in counted_df
+    assert stored_df == counted_df  # ...and so are their document frequencies
     async with container.sessionmaker() as session:
         orphans = await session.scalar(
             select(func.count())
@@ -513,6 +539,9 @@ async def test_statistics_stay_exact_under_concurrent_writers(
     counted, actual = await _statistics(container, index_id)
     assert actual[0] == 7  # the seven surviving documents, one chunk each
     assert counted == actual
+    stored_df, counted_df = await _frequencies(container, index_id)
+    assert counted_df["common"] == 7
+    assert stored_df == counted_df
     async with container.sessionmaker() as session:
         lengths = dict(
             (
@@ -600,3 +629,62 @@ async def test_hybrid_with_no_keyword_match_ranks_by_vector_alone(
     assert keyword["results"] == []
     assert [r["chunk_id"] for r in hybrid["results"]] == [r["chunk_id"] for r in vector["results"]]
     assert all(r["scores"]["keyword"] is None for r in hybrid["results"])
+
+
+async def test_document_frequencies_fold_and_leave_with_their_index(
+    live_client: httpx.AsyncClient,
+    live_tenant: TenantUser,
+    container: Container,
+    embedder: CountingEmbedder,
+) -> None:
+    corpus = await make_corpus(live_client, live_tenant, container, embedder, TEXTS)
+    index_id = uuid.UUID(corpus.index_id)
+    async with container.sessionmaker() as session:
+        seqs, lengths = zip(
+            *(
+                await session.execute(
+                    select(Chunk.seq, Chunk.length).where(Chunk.index_id == index_id)
+                )
+            ).all(),
+            strict=True,
+        )
+    # 9 statements a chunk, each adding the term to it or taking it off (one row changed each),
+    # more than 32 in all: each appends a row for the term; the insert trigger folds them.
+    for i in range(9 * len(seqs)):
+        seq, dl = seqs[i % len(seqs)], lengths[i % len(seqs)]
+        params = {"i": index_id, "seq": seq, "dl": dl}
+        async with container.sessionmaker() as session, session.begin():
+            has = await session.scalar(
+                select(func.count()).where(
+                    Bm25Posting.index_id == index_id,
+                    Bm25Posting.term == "zzyzx",
+                    Bm25Posting.chunk_seq == seq,
+                )
+            )
+            await session.execute(
+                text(
+                    "DELETE FROM bm25_posting WHERE index_id = :i AND term = 'zzyzx'"
+                    " AND chunk_seq = :seq"
+                    if has
+                    else "INSERT INTO bm25_posting (index_id, term, chunk_seq, tf, dl)"
+                    " VALUES (:i, 'zzyzx', :seq, 1, :dl)"
+                ),
+                params,
+            )
+    async with container.sessionmaker() as session:
+        rows = await session.scalar(
+            select(func.count()).where(Bm25Df.index_id == index_id, Bm25Df.term == "zzyzx")
+        )
+    stored_df, counted_df = await _frequencies(container, index_id)
+    assert stored_df == counted_df
+    assert counted_df["zzyzx"] == len(seqs)  # each chunk's term toggled an odd number of times
+    assert rows is not None
+    assert rows <= 33  # folded
+
+    deleted = await live_client.delete(
+        f"/v1/vector-indices/{corpus.index_id}", headers=live_tenant.headers
+    )
+    assert deleted.status_code == 200, deleted.text
+    async with container.sessionmaker() as session:
+        left = await session.scalar(select(func.count()).where(Bm25Df.index_id == index_id))
+    assert left == 0
