@@ -25,11 +25,14 @@ What it does:
    ``INSERT ... SELECT`` over the whole index), runs ``VACUUM ANALYZE`` on ``chunk`` and
    ``bm25_posting`` and reports the relations' sizes. With ``--data-dir`` holding a loaded index
    the load and rebuilds are skipped (``--rebuild`` forces the rebuild timings).
-3. Latency: for each ``--concurrency`` level, each kind of request runs ``--warmup`` seconds
-   (discarded) and ``--duration`` seconds measured, closed loop (each client waits for its
-   answer), cycling through the 809 SciFact training queries: ``alive`` (``GET
-   /health/alive``, the HTTP stack alone), ``embed`` (``POST /v1/embeddings`` of the query:
-   the embedding share of a retrieve), and ``vector``, ``keyword`` and ``hybrid`` retrieve
+3. Prewarm: ``pg_prewarm`` reads the relations a retrieve uses (BM25 statistics and postings,
+   chunks and their TOAST, the HNSW index) into PostgreSQL's buffers, as a server that has
+   been answering queries would hold them. Latency: for each ``--concurrency`` level, each
+   kind of request runs ``--warmup`` seconds (discarded) and ``--duration`` seconds measured,
+   closed loop (each client waits for its answer), cycling through the 809 SciFact training
+   queries: ``alive`` (``GET /health/alive``, the HTTP stack alone), ``embed`` (``POST
+   /v1/embeddings`` of the query: the embedding share of a retrieve), and ``vector``,
+   ``keyword`` and ``hybrid`` retrieve
    (``top_k`` 10, ``highlight`` left at its default, true). Client-side latency p50/p95/p99,
    requests/s and the medians of the server's ``timings_ms`` (embed, search, total).
 4. Recall: ``--recall-queries`` queries spread over the set are sent as ``vector`` retrieves
@@ -447,7 +450,8 @@ def rebuild_timings(dsn: str, index_id: str) -> dict[str, Any]:
     }
 
 
-#: What a retrieve reads, smallest first: the last ones stay if shared_buffers is small.
+#: What a retrieve reads, smallest first: the last ones stay if shared_buffers is small (the
+#: chunks' TOAST table, where long texts live, is read last).
 _PREWARM = ("pk_bm25_df", "bm25_stat", "chunk", HNSW_INDEX, "pk_bm25_posting")
 
 
@@ -460,9 +464,13 @@ def prewarm(dsn: str) -> dict[str, Any]:
     clock = time.perf_counter()
     with psycopg.connect(dsn, autocommit=True) as conn:
         conn.execute("CREATE EXTENSION IF NOT EXISTS pg_prewarm")
+        toast = conn.execute(
+            "SELECT reltoastrelid::regclass::text FROM pg_class WHERE oid = 'chunk'::regclass"
+        ).fetchone()
+        names = [*_PREWARM, *([toast[0]] if toast and toast[0] != "-" else [])]
         blocks = {
             name: int(conn.execute("SELECT pg_prewarm(%s)", (name,)).fetchone()[0])  # type: ignore[index]
-            for name in _PREWARM
+            for name in names
         }
         buffers = str(conn.execute("SHOW shared_buffers").fetchone()[0])  # type: ignore[index]
     return {"blocks": blocks, "shared_buffers": buffers, "s": round(time.perf_counter() - clock, 1)}
