@@ -19,7 +19,7 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, Route, expect
 
 from tests.e2e.conftest import ServerProcess, free_port
 
@@ -267,6 +267,15 @@ def test_a_run_still_going_is_followed_when_its_thread_opens(
         json={"message": {"role": "user", "content": STORY}, "agent_id": agent["id"]},
     ).json()
     page = signed_in
+
+    # The cancel's answer reaches the page late, after the stream has told of the cancelled
+    # run: both paths end the run on screen, and it must still show as stopped once.
+    def late_answer(route: Route) -> None:
+        answer = route.fetch()
+        time.sleep(1.5)
+        route.fulfill(response=answer)
+
+    page.route("**/v1/orchestrate/runs/cancel/*", late_answer)
     page.goto(f"/#/chat/{started['thread_id']}")
 
     live = page.get_by_role("article", name="Assistant").last
@@ -274,6 +283,8 @@ def test_a_run_still_going_is_followed_when_its_thread_opens(
     page.get_by_role("button", name="Stop").click()
     expect(page.get_by_test_id("run-state")).to_contain_text("Stopped")
     assert _wait_cancelled(console_server, started["run_id"])["status"] == "cancelled"
+    page.wait_for_timeout(500)  # past the late answer
+    expect(page.get_by_test_id("run-state")).to_have_count(1)
 
 
 def _wait_messages(server: ServerProcess, thread_id: str, count: int) -> list[dict[str, Any]]:

@@ -20,6 +20,12 @@ function stoppedMessage(runId, state) {
   };
 }
 
+// Once per run: Stop and the stream's own `run.cancelled` can both get there first.
+function withStopped(messages, runId, state) {
+  const stopped = stoppedMessage(runId, state);
+  return messages.some((m) => m.id === stopped.id) ? messages : [...messages, stopped];
+}
+
 export function Conversation({ threadId, agentId, onThread, onActivity }) {
   const [messages, setMessages] = useState([]);
   const [loadState, setLoadState] = useState({ loading: false, error: null });
@@ -97,7 +103,7 @@ export function Conversation({ threadId, agentId, onThread, onActivity }) {
         setMessages((m) => [...m, state.message]);
         setLive(null);
       } else if (state.status === "cancelled") {
-        setMessages((m) => [...m, stoppedMessage(mine.runId, state)]);
+        setMessages((m) => withStopped(m, mine.runId, state));
         setLive(null);
       } else if (!ENDED.has(state.status)) {
         const error = new Error("The event stream ended before the run did.");
@@ -181,7 +187,7 @@ export function Conversation({ threadId, agentId, onThread, onActivity }) {
     }
     mine.controller.abort();
     run.current = null;
-    setMessages((m) => [...m, stoppedMessage(mine.runId, mine.state)]);
+    setMessages((m) => withStopped(m, mine.runId, mine.state));
     setLive(null);
     composer.current?.focus();
   }
