@@ -150,6 +150,7 @@ async def _claim(
             for d in await repository.get_documents_for_pipeline(session, document_ids, lock=True)
         }
         options: dict[uuid.UUID, CollectionSettings] = {}
+        extracting: dict[uuid.UUID, dict[str, Any]] = {}
         for document_id in document_ids:
             document = found.get(document_id)
             if document is None or document.blob_key is None:
@@ -177,12 +178,12 @@ async def _claim(
             detail = _detail(document, stage="extracting", progress=0.1)
             detail["attempts"] = int(detail.get("attempts", 0)) + 1
             detail["stages"] = [{"name": "extract", "started_at": claim.started_at}]
-            await repository.set_status(
-                session,
-                document_id,
-                {"status": DocumentStatus.EXTRACTING, "status_detail": detail},
-            )
+            extracting[document_id] = {
+                "status": DocumentStatus.EXTRACTING,
+                "status_detail": detail,
+            }
             claims.append(claim)
+        await repository.set_statuses(session, extracting)
         await session.commit()
     return claims
 
@@ -260,8 +261,14 @@ async def _store(
         await repository.replace_results(
             session, [_results(claim, result) for claim, result, _ in extracted]
         )
-        for claim, result, document in extracted:
-            await _mark_indexing(session, document, claim, result, batched=len(claims))
+        await repository.set_statuses(
+            session,
+            {
+                document.id: _indexing(document, claim, result, batched=len(claims))
+                for claim, result, document in extracted
+            },
+        )
+        for claim, _, _ in extracted:
             batch.outcomes[claim.document_id] = "extracted"
         await session.commit()
 
@@ -288,10 +295,10 @@ def _results(claim: _Claim, result: Extraction) -> repository.Results:
     )
 
 
-async def _mark_indexing(
-    session: AsyncSession, document: Document, claim: _Claim, result: Extraction, *, batched: int
-) -> None:
-    """Record the extract stage and make the document `indexing` (the caller holds its lock)."""
+def _indexing(
+    document: Document, claim: _Claim, result: Extraction, *, batched: int
+) -> dict[str, Any]:
+    """The columns that record the extract stage and make the document `indexing`."""
     detail = _detail(document, stage="indexing", progress=0.7)
     detail["stages"] = [
         {
@@ -307,16 +314,12 @@ async def _mark_indexing(
         },
     ]
     detail["error"] = None
-    await repository.set_status(
-        session,
-        document.id,
-        {
-            "status": DocumentStatus.INDEXING,
-            "status_detail": detail,
-            "content_type": result.content_type,
-            "page_count": result.page_count,
-        },
-    )
+    return {
+        "status": DocumentStatus.INDEXING,
+        "status_detail": detail,
+        "content_type": result.content_type,
+        "page_count": result.page_count,
+    }
 
 
 def _detail(document: Document, *, stage: str, progress: float) -> dict[str, Any]:

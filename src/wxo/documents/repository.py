@@ -4,11 +4,23 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Select, delete, func, insert, or_, select, text, update
+from sqlalchemy import (
+    Select,
+    Table,
+    bindparam,
+    delete,
+    func,
+    insert,
+    or_,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from wxo.documents.models import (
@@ -393,6 +405,32 @@ async def set_status(session: AsyncSession, document_id: uuid.UUID, values: dict
     await session.execute(
         update(Document).where(Document.id == document_id).values(updated_at=func.now(), **values)
     )
+
+
+async def set_statuses(
+    session: AsyncSession, values: Mapping[uuid.UUID, Mapping[str, Any]]
+) -> None:
+    """`set_status` for several documents, in one round trip per set of columns.
+
+    A statement run for each document through the driver's pipeline: a job of 16 documents
+    sent 16 updates one after the other before, at each stage.
+    """
+    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for document_id, row in values.items():
+        groups.setdefault(tuple(sorted(row)), []).append(
+            {"_id": document_id, **{f"_{c}": v for c, v in row.items()}}
+        )
+    table = cast(Table, Document.__table__)
+    for columns, rows in groups.items():
+        stmt = (
+            update(table)
+            .where(table.c.id == bindparam("_id"))
+            .values(
+                updated_at=func.now(),
+                **{c: bindparam(f"_{c}", type_=table.c[c].type) for c in columns},
+            )
+        )
+        await session.execute(stmt, rows)
 
 
 async def _count(session: AsyncSession, stmt: Select[Any]) -> int:

@@ -272,8 +272,13 @@ async def _index_batch(
         totals = await repository.chunk_totals(
             session, [s.document.id for s in sources if work.needs[s.document.id]]
         )
-        for source in sources:
-            await _finish(session, source.document, work, totals.get(source.document.id, 0))
+        await documents.set_statuses(
+            session,
+            {
+                s.document.id: _finished(s.document, work, totals.get(s.document.id, 0))
+                for s in sources
+            },
+        )
         await session.commit()
     return status, waiting
 
@@ -379,10 +384,11 @@ def _rows(
     ]
 
 
-async def _finish(
-    session: AsyncSession, document: Document, work: _Batch, chunk_total: int
-) -> None:
-    """Record the index stage (the batch's times, shared by chunk count) and make it `ready`."""
+def _finished(document: Document, work: _Batch, chunk_total: int) -> dict[str, Any]:
+    """The columns that record the index stage and make the document `ready`.
+
+    The batch's times are shared among its documents by chunk count.
+    """
     timings = work.timings
     total = sum(timings.chunks.values())
     mine = timings.chunks.get(document.id, 0)
@@ -407,4 +413,4 @@ async def _finish(
         values["status"] = DocumentStatus.READY
     if work.needs[document.id]:
         values["chunk_count"] = chunk_total
-    await documents.set_status(session, document.id, values)
+    return values

@@ -12,8 +12,8 @@ from sqlalchemy import func, select
 from tests.conftest import TenantUser
 from tests.integration.documents import fake_extractor
 from wxo.container import Container
-from wxo.documents import pipeline
-from wxo.documents.models import Document, DocumentElement
+from wxo.documents import pipeline, repository
+from wxo.documents.models import Document, DocumentElement, DocumentStatus
 
 
 async def _documents(
@@ -125,3 +125,30 @@ async def test_documents_missing_or_without_bytes_are_reported_not_extracted(
     batch = await _extract(container, [unknown, known, known])
 
     assert batch.outcomes == {unknown: "missing", known: "extracted"}
+
+
+async def test_statuses_of_several_documents_are_set_together_each_with_its_own_columns(
+    live_client: httpx.AsyncClient, live_tenant: TenantUser, container: Container
+) -> None:
+    first, second, untouched = await _documents(live_client, live_tenant, ["a", "b", "c"])
+    before = await _rows(container, [first, second, untouched])
+
+    async with container.sessionmaker() as session:
+        await repository.set_statuses(
+            session,
+            {
+                first: {"status": DocumentStatus.EXTRACTING, "status_detail": {"stage": "x"}},
+                second: {"status_detail": {"stage": "y"}, "page_count": 7},
+            },
+        )
+        await session.commit()
+
+    after = await _rows(container, [first, second, untouched])
+    assert (after[first].status, after[first].status_detail) == ("extracting", {"stage": "x"})
+    assert after[first].page_count == before[first].page_count
+    assert after[second].status == before[second].status
+    assert (after[second].status_detail, after[second].page_count) == ({"stage": "y"}, 7)
+    assert after[first].updated_at > before[first].updated_at
+    assert after[second].updated_at > before[second].updated_at
+    assert after[untouched].status_detail == before[untouched].status_detail
+    assert after[untouched].updated_at == before[untouched].updated_at
