@@ -147,6 +147,28 @@ async def insert_document(
     return document
 
 
+def add_document(
+    session: AsyncSession, *, tenant_id: uuid.UUID, values: dict[str, Any]
+) -> Document:
+    """Add a document to the session, to be inserted by `flush_documents` with others."""
+    document = Document(tenant_id=tenant_id, **values)
+    session.add(document)
+    return document
+
+
+async def flush_documents(session: AsyncSession, documents: Sequence[Document]) -> None:
+    """Insert added documents (one statement) and load what the database set (one more)."""
+    if not documents:
+        return
+    await session.flush()
+    stmt = (
+        select(Document)
+        .where(Document.id.in_([d.id for d in documents]))
+        .execution_options(populate_existing=True)
+    )
+    await session.execute(stmt)
+
+
 async def get_document(
     session: AsyncSession, tenant_id: uuid.UUID, document_id: uuid.UUID
 ) -> Document | None:
@@ -176,17 +198,17 @@ async def get_documents_for_pipeline(
     return (await session.execute(stmt)).scalars().all()
 
 
-async def find_by_content_hash(
-    session: AsyncSession, collection_id: uuid.UUID, content_hash: str
-) -> Document | None:
-    """The highest version of a document with these bytes in the collection, or None."""
+async def latest_by_content_hash(
+    session: AsyncSession, collection_id: uuid.UUID, content_hashes: Sequence[str]
+) -> dict[str, Document]:
+    """For each of these hashes, the collection's highest version of a document with them."""
     stmt = (
         select(Document)
-        .where(Document.collection_id == collection_id, Document.content_hash == content_hash)
-        .order_by(Document.version.desc(), Document.created_at.desc())
-        .limit(1)
+        .where(Document.collection_id == collection_id, Document.content_hash.in_(content_hashes))
+        .order_by(Document.content_hash, Document.version.desc(), Document.created_at.desc())
+        .ext(distinct_on(Document.content_hash))
     )
-    return (await session.execute(stmt)).scalar_one_or_none()
+    return {d.content_hash or "": d for d in (await session.execute(stmt)).scalars()}
 
 
 async def list_documents(

@@ -240,6 +240,56 @@ async def test_batch_upload_reports_one_entry_per_file_with_policy_outcome(
     assert queue.sent == [("wxo.documents.extract", {"document_ids": created})]
 
 
+@pytest.mark.parametrize(
+    ("policy", "outcomes", "versions", "stored"),
+    [
+        ("version", ["versioned", "versioned", "created"], [2, 3, 1], 4),
+        ("replace", ["replaced", "replaced", "created"], [1, 1, 1], 2),
+        ("skip", ["skipped", "skipped", "created"], [1, 1, 1], 2),
+    ],
+)
+async def test_batch_upload_meets_duplicates_in_the_collection_and_in_the_same_batch(
+    client: httpx.AsyncClient,
+    session: AsyncSession,
+    tenant_a: TenantUser,
+    policy: str,
+    outcomes: list[str],
+    versions: list[int],
+    stored: int,
+) -> None:
+    collection = await make_collection(client, tenant_a, settings={"duplicate_policy": policy})
+    url = f"/v1/document-collections/{collection['id']}/documents"
+    first = await client.post(
+        url, files=[("files", ("a.txt", b"alpha", "text/plain"))], headers=tenant_a.headers
+    )
+    assert first.status_code == 202, first.text
+    original = first.json()["data"][0]["document"]
+
+    response = await client.post(
+        url,
+        files=[
+            ("files", ("a-2.txt", b"alpha", "text/plain")),
+            ("files", ("a-3.txt", b"alpha", "text/plain")),
+            ("files", ("b.txt", b"beta", "text/plain")),
+        ],
+        headers=tenant_a.headers,
+    )
+
+    assert response.status_code == 202, response.text
+    data = response.json()["data"]
+    assert [d["outcome"] for d in data] == outcomes
+    assert [d["document"]["version"] for d in data] == versions
+    assert await _count_documents(session, tenant_a) == stored
+    if policy == "version":  # each version a document of its own
+        assert len({original["id"], *(d["document"]["id"] for d in data)}) == 4
+    else:  # both met the stored document; `replace` left the last file's name on it
+        assert data[0]["document"]["id"] == data[1]["document"]["id"] == original["id"]
+        rows = await session.execute(
+            select(Document.name).where(Document.id == uuid.UUID(original["id"]))
+        )
+        assert rows.scalar_one() == ("a-3.txt" if policy == "replace" else "a.txt")
+
+
 async def test_batch_upload_with_one_file_too_large_is_413_and_stores_none(
     client: httpx.AsyncClient,
     session: AsyncSession,
