@@ -14,8 +14,8 @@ What it does:
    process does), timed per file, best of ``--raw-repeat``: the extract stage's extractor
    (``wxo.extraction.service.extract_lean``, the default of ``WXO_DOCUMENTS__EXTRACTOR``), and
    apart from it the annotate stage's ``annotate`` (keywords and named entities) on its text.
-3. **Pipeline**: starts ``wxo serve`` as ``make run`` does (fresh data directory; one worker
-   process, like the raw run), creates one collection per set, uploads each set through
+3. **Pipeline**: starts ``wxo serve`` as ``make run`` does (fresh data directory, its
+   default worker processes), creates one collection per set, uploads each set through
    ``POST /v1/document-collections/{id}/documents`` in batches of ``--batch`` files, and polls
    the number of documents still queued or extracting (count-only ``GET /v1/documents``, every
    0.25 s) until none is left. The time runs from the first upload to the last document out of
@@ -23,8 +23,9 @@ What it does:
    ``settings.default_index: false`` (no vector index, no embedding) unless ``--embedding``;
    the time until every document is ``ready`` and then annotated (keywords, entities: the
    annotate stage, at low priority after ``ready``) is reported next to it, and the next set
-   starts only then. ``--worker-concurrency`` is passed to ``wxo serve`` (default 1, as
-   ``make run``). Per-stage times come from ``status_detail.stages``; the CPU seconds of the
+   starts only then. ``--worker-concurrency`` is passed to ``wxo serve`` when given (by default
+   ``wxo serve`` starts a worker process per core, at most four, as ``make run`` does; the raw
+   run uses one process). Per-stage times come from ``status_detail.stages``; the CPU seconds of the
    server's process groups (API, worker, PostgreSQL, Redis) over the same window, from
    ``/proc``, say where the time went.
 4. **API latency under ingestion**: a probe thread sends ``GET /v1/threads`` one after the
@@ -422,7 +423,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--embedding", action="store_true", help="keep the default vector index (embed chunks)"
     )
-    parser.add_argument("--worker-concurrency", type=int, default=1, help="`wxo serve` option")
+    parser.add_argument(
+        "--worker-concurrency", type=int, help="`wxo serve` option (default: the server's)"
+    )
     args = parser.parse_args(argv)
 
     with tempfile.TemporaryDirectory(prefix="wxo-ingest-") as tmp:
@@ -436,7 +439,11 @@ def main(argv: list[str] | None = None) -> int:
         server = ManagedServer(
             workers=None,
             keep_data=False,
-            serve_args=["--worker-concurrency", str(args.worker_concurrency)],
+            serve_args=(
+                ["--worker-concurrency", str(args.worker_concurrency)]
+                if args.worker_concurrency
+                else []
+            ),
         )
         try:
             token = server.wait_ready()

@@ -40,7 +40,10 @@ def serve(
     host: Annotated[str | None, typer.Option(help="Interface to bind")] = None,
     port: Annotated[int | None, typer.Option(help="Port to bind")] = None,
     workers: Annotated[int | None, typer.Option(help="API processes")] = None,
-    worker_concurrency: Annotated[int, typer.Option(help="Celery worker processes")] = 1,
+    worker_concurrency: Annotated[
+        int | None,
+        typer.Option(help="Celery worker processes (default: one per core, at most four)"),
+    ] = None,
     no_worker: Annotated[bool, typer.Option("--no-worker", help="Do not start a worker")] = False,
 ) -> None:
     """Start the server (embedded PostgreSQL and Redis unless URLs are configured) and a worker."""
@@ -53,7 +56,13 @@ def serve(
         settings.server.port = port
     if workers:
         settings.server.workers = workers
-    run_serve(settings, worker_concurrency=worker_concurrency, with_worker=not no_worker)
+    if worker_concurrency:
+        settings.server.worker_concurrency = worker_concurrency
+    run_serve(
+        settings,
+        worker_concurrency=settings.server.worker_concurrency,
+        with_worker=not no_worker,
+    )
 
 
 @app.command()

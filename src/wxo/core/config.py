@@ -75,6 +75,12 @@ class ServerSettings(BaseModel):
     # API processes: one per core, at most two by default (measured in bench/threads.py: the
     # second process nearly doubles throughput on two cores; more only add memory).
     workers: int = Field(default_factory=lambda: max(1, min(os.cpu_count() or 1, 2)))
+    # Worker processes `wxo serve` starts (ingestion, embedding, runs): one per core, at most
+    # four. They run at `documents.worker_nice`, so requests take a core from them at once;
+    # with one worker on two cores, half the machine sat idle during a batch (bench/ingest.py).
+    worker_concurrency: int = Field(
+        default_factory=lambda: max(1, min(os.cpu_count() or 1, 4)), ge=1
+    )
     # The API processes' garbage-collector thresholds (`gc.set_threshold`). Python's default
     # (700, 10, 10) collects every few requests; measured in bench/threads.py (list-50 at 32
     # connections), these raise throughput by about a tenth and cut p95 by about an eighth.
@@ -93,8 +99,9 @@ class DocumentSettings(BaseModel):
     """Document Store limits and the extraction backend."""
 
     # Worker processes run at this `nice` level (0-19): on a machine shared with the API, batch
-    # work then yields the CPU to interactive requests (bench/ingest.py measures the effect).
-    worker_nice: int = Field(default=10, ge=0, le=19)
+    # work then yields the CPU to interactive requests (bench/ingest.py measures the effect:
+    # with a worker per core, 19 kept `GET /v1/threads` p95 lower than 10).
+    worker_nice: int = Field(default=19, ge=0, le=19)
 
     # Largest accepted file (upload, text or fetched URL): larger ones are refused with 413.
     max_file_bytes: int = 100 * 1024 * 1024

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr, ValidationError
 
-from wxo.core.config import AuthSettings, Settings, normalise_dsn
+from wxo.core.config import AuthSettings, ServerSettings, Settings, normalise_dsn
 
 
 @pytest.mark.parametrize(
@@ -60,3 +60,21 @@ def test_unresolved_urls_raise_clearly() -> None:
     settings.database.url = None
     with pytest.raises(RuntimeError, match="database URL not resolved"):
         settings.require_database_url()
+
+
+@pytest.mark.parametrize(("cores", "api", "workers"), [(1, 1, 1), (2, 2, 2), (16, 2, 4)])
+def test_process_counts_follow_the_cores_up_to_their_caps(
+    monkeypatch: pytest.MonkeyPatch, cores: int, api: int, workers: int
+) -> None:
+    monkeypatch.setattr("os.cpu_count", lambda: cores)
+    server = ServerSettings()
+    assert (server.workers, server.worker_concurrency) == (api, workers)
+
+
+def test_worker_concurrency_is_read_from_the_environment_and_must_be_positive(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("WXO_SERVER__WORKER_CONCURRENCY", "3")
+    assert Settings(_env_file=None).server.worker_concurrency == 3
+    with pytest.raises(ValidationError):
+        ServerSettings(worker_concurrency=0)
