@@ -28,9 +28,10 @@ What it does:
    run uses one process). Per-stage times come from ``status_detail.stages``; the CPU seconds of the
    server's process groups (API, worker, PostgreSQL, Redis) over the same window, from
    ``/proc``, say where the time went.
-4. **API latency under ingestion**: a probe thread sends ``GET /v1/threads`` one after the
-   other (``--probe-seconds`` idle first, then during the pipeline runs) and reports p50/p95
-   of each window.
+4. **API latency under ingestion**: a probe process (not a thread: it would share this
+   process's GIL with the uploads) sends ``GET /v1/threads`` one after the other
+   (``--probe-seconds`` idle first, then during the pipeline runs) and reports p50/p95 of
+   each window.
 
 Run: ``.venv/bin/python bench/ingest.py [--docs /usr/share/doc] [--doc out.md] [--out r.json]``.
 """
@@ -41,11 +42,11 @@ import argparse
 import datetime as dt
 import gzip
 import json
+import multiprocessing
 import platform
 import statistics
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
@@ -283,29 +284,54 @@ def run_pipeline(
 # --------------------------------------------------------------------------------------------
 
 
-class Probe(threading.Thread):
-    """`GET /v1/threads` back to back; latencies tagged with the current window name."""
+class Probe:
+    """`GET /v1/threads` back to back, from a process of its own; latencies tagged by window.
+
+    Not a thread of this process: it would wait for the GIL while the main thread encodes and
+    sends the uploads, and report that wait as the server's latency.
+    """
 
     def __init__(self, url: str, headers: dict[str, str]) -> None:
-        super().__init__(daemon=True)
-        self.url, self.headers = url, headers
+        context = multiprocessing.get_context("spawn")
+        self._window = context.Array("c", 64)
+        self._halt = context.Event()
+        self._results, sender = context.Pipe(duplex=False)
+        self._process = context.Process(
+            target=_probe, args=(url, headers, self._window, self._halt, sender), daemon=True
+        )
         self.window = "idle"
         self.samples: dict[str, list[float]] = {}
-        self._halt = threading.Event()
 
-    def run(self) -> None:
-        """Probe until stopped."""
-        with httpx.Client(base_url=self.url, headers=self.headers, timeout=30) as http:
-            while not self._halt.is_set():
-                t0 = time.perf_counter()
-                http.get("/v1/threads", params={"limit": 20}).raise_for_status()
-                self.samples.setdefault(self.window, []).append((time.perf_counter() - t0) * 1000)
-                time.sleep(0.01)
+    @property
+    def window(self) -> str:
+        """The name the next latencies are filed under."""
+        return bytes(self._window.value).decode()
+
+    @window.setter
+    def window(self, name: str) -> None:
+        self._window.value = name.encode()
+
+    def start(self) -> None:
+        """Start probing."""
+        self._process.start()
 
     def stop(self) -> None:
-        """Stop and wait."""
+        """Stop, and collect the latencies."""
         self._halt.set()
-        self.join(10)
+        self.samples = self._results.recv()
+        self._process.join(10)
+
+
+def _probe(url: str, headers: dict[str, str], window: Any, halt: Any, results: Any) -> None:
+    samples: dict[str, list[float]] = {}
+    with httpx.Client(base_url=url, headers=headers, timeout=30) as http:
+        while not halt.is_set():
+            t0 = time.perf_counter()
+            http.get("/v1/threads", params={"limit": 20}).raise_for_status()
+            name = bytes(window.value).decode()
+            samples.setdefault(name, []).append((time.perf_counter() - t0) * 1000)
+            time.sleep(0.01)
+    results.send(samples)
 
 
 def percentile(values: Sequence[float], pct: float) -> float:
