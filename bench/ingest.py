@@ -293,7 +293,7 @@ class Probe:
 
     def __init__(self, url: str, headers: dict[str, str]) -> None:
         context = multiprocessing.get_context("spawn")
-        self._window = context.Array("c", 64)
+        self._window: Any = context.Array("c", 64)  # `.value`: bytes (typeshed lacks it)
         self._halt = context.Event()
         self._results, sender = context.Pipe(duplex=False)
         self._process = context.Process(
