@@ -35,7 +35,10 @@ def test_workers_yield_the_cpu_to_the_api(server: ServerProcess) -> None:
 
     assert workers, [p.cmdline() for p in processes]
     assert apis, [p.cmdline() for p in processes]
-    assert {p.nice() for p in workers} == {10}
+    assert {p.nice() for p in workers} == {19}
+    # One worker process per core by default, at most four.
+    expected = str(max(1, min(os.cpu_count() or 1, 4)))
+    assert {p.cmdline()[p.cmdline().index("--concurrency") + 1] for p in workers} == {expected}
     assert {p.nice() for p in apis} <= {0}
     # Sessions of their own: under autogroup scheduling each PostgreSQL backend (a session of
     # its own) weighs as much as a whole session, so the API processes must not share one.
@@ -47,7 +50,7 @@ def test_workers_yield_the_cpu_to_the_api(server: ServerProcess) -> None:
     assert worker_session != os.getsid(server.process.pid)
     autogroup = Path(f"/proc/{worker_session}/autogroup")
     if autogroup.exists():  # a kernel with autogroups: the worker's session yields too
-        assert autogroup.read_text().split()[-1] == "10"
+        assert autogroup.read_text().split()[-1] == "19"
 
 
 def test_ibm_threads_client_reads_what_http_wrote(server: ServerProcess) -> None:
