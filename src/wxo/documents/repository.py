@@ -425,9 +425,7 @@ async def get_image(
 
 async def set_status(session: AsyncSession, document_id: uuid.UUID, values: dict[str, Any]) -> None:
     """Update pipeline columns of a document without loading it."""
-    await session.execute(
-        update(Document).where(Document.id == document_id).values(updated_at=func.now(), **values)
-    )
+    await set_statuses(session, {document_id: values})
 
 
 async def set_statuses(

@@ -13,17 +13,16 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-import anyio
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from wxo.auth.schemas import TenantPrincipal
 from wxo.blobs.base import BlobStore
 from wxo.core.config import DocumentSettings
 from wxo.documents import repository
+from wxo.documents.blob_writes import put_blob, put_blobs
 from wxo.documents.exceptions import (
     CollectionNotFoundError,
     DocumentContentMissingError,
@@ -52,8 +51,6 @@ from wxo.queue.base import Queue
 from wxo.webfetch import FetchError, FetchLimits, check_url
 
 logger = logging.getLogger(__name__)
-# Files of one upload written at once: their fsyncs overlap (the filesystem commits them together).
-_BLOB_WRITERS = 8
 
 _DESCRIPTIVE = (
     *("title", "description", "tags", "meta"),
@@ -296,7 +293,7 @@ async def _place_all(
     are read by one query, and the new documents are inserted by one flush. A file whose bytes
     an earlier file of the same batch brought meets that document as its duplicate.
     """
-    keys = await _put_blobs(io, [file.data for file, _ in files])
+    keys = await put_blobs(io.blobs, [file.data for file, _ in files])
     policy = CollectionSettings.model_validate(collection.settings).duplicate_policy
     latest = await repository.latest_by_content_hash(session, collection.id, keys)
     placed: list[Placed] = []
@@ -346,27 +343,6 @@ async def _place_all(
         )
     await repository.flush_documents(session, [p.document for p in placed if _is_new(p)])
     return placed
-
-
-async def _put_blobs(io: DocumentIO, contents: Sequence[bytes]) -> list[str]:
-    """Store several files' bytes off the event loop, eight at a time; their keys in order."""
-    if len(contents) == 1:
-        return [await _put_blob(io, contents[0])]
-    return await anyio.to_thread.run_sync(_put_each, io.blobs, contents)
-
-
-def _put_each(blobs: BlobStore, contents: Sequence[bytes]) -> list[str]:
-    with ThreadPoolExecutor(max_workers=min(_BLOB_WRITERS, len(contents))) as pool:
-        return list(pool.map(blobs.put, contents))
-
-
-async def _put_blob(io: DocumentIO, data: bytes) -> str:
-    """Store bytes off the event loop.
-
-    Hashing and fsync take milliseconds per file: a batch upload would otherwise stall every
-    other request of the process (bench/ingest.py).
-    """
-    return await anyio.to_thread.run_sync(io.blobs.put, data)
 
 
 def check_capacity(io: DocumentIO) -> None:
@@ -427,7 +403,7 @@ async def attach_file(
         FileTooLargeError: the file is over the limit.
     """
     check_size(io, len(file.data), file.filename)
-    key = await _put_blob(io, file.data)
+    key = await put_blob(io.blobs, file.data)
     if key == document.content_hash:
         return document
     old_key = document.blob_key
