@@ -6,6 +6,7 @@ Task names, not imports: the domains that implement a stage (`wxo.documents.task
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 import uuid
@@ -48,6 +49,21 @@ def send_batch_job(
 ) -> bool:
     """One job for several committed documents (`document_ids`), as `send_job` sends one."""
     return _send(queue, task, job_kwargs(document_ids), patience, Priority.NORMAL)
+
+
+async def send_jobs(queue: Queue, task: str, batches: Sequence[Sequence[uuid.UUID]]) -> None:
+    """`send_batch_job` for each batch, from async code.
+
+    The broker's blocking socket I/O runs in a worker thread rather than on the event loop,
+    where every other request would wait for it.
+    """
+
+    def send_all() -> None:
+        for batch in batches:
+            send_batch_job(queue, task, batch)
+
+    if batches:
+        await asyncio.to_thread(send_all)
 
 
 def job_kwargs(document_ids: Sequence[uuid.UUID]) -> dict[str, Any]:

@@ -10,6 +10,7 @@ Writing use-cases commit once, at their end, and enqueue pipeline jobs only afte
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
 from collections.abc import Sequence
@@ -36,8 +37,7 @@ from wxo.documents.jobs import (
     EXTRACT_TASK,
     FETCH_TASK,
     extract_batches,
-    send_batch_job,
-    send_job,
+    send_jobs,
 )
 from wxo.documents.models import Document, DocumentCollection, DocumentStatus
 from wxo.documents.schemas import (
@@ -185,7 +185,7 @@ async def create_document(
         FileTooLargeError: `text` over the per-file limit.
         DuplicateDocumentError: the same text is in the collection and the policy is `reject`.
     """
-    check_capacity(io)
+    await check_capacity(io)
     collection = await repository.get_collection(
         session, principal.tenant_id, data.collection_id, lock=True
     )
@@ -200,7 +200,8 @@ async def create_document(
         if placed.outcome is UploadOutcome.REJECTED:
             raise DuplicateDocumentError(placed.message or "Duplicate document")
         await session.commit()
-        _enqueue_if_new(io, placed)
+        if _is_new(placed):
+            await send_jobs(io.queue, EXTRACT_TASK, [[placed.document.id]])
         return placed
     uri = (data.source_uri or "").strip()
     fetch = bool(uri)
@@ -233,7 +234,7 @@ async def create_document(
     )
     await session.commit()
     if fetch:
-        send_job(io.queue, FETCH_TASK, document.id)
+        await send_jobs(io.queue, FETCH_TASK, [[document.id]])
     return Placed(document, UploadOutcome.CREATED)
 
 
@@ -252,7 +253,7 @@ async def upload_files(
         FileTooLargeError: any file over the limit (then none is stored).
         QueueFullError: too many jobs wait already (then none is stored).
     """
-    check_capacity(io)
+    await check_capacity(io)
     collection = await repository.get_collection(
         session, principal.tenant_id, collection_id, lock=True
     )
@@ -272,10 +273,13 @@ async def upload_files(
     )
     await session.commit()
     new = [(p.document.id, p.document.size_bytes or 0) for p in placed if _is_new(p)]
-    for batch in extract_batches(
-        new, max_documents=io.extract_batch_documents, max_bytes=io.extract_batch_bytes
-    ):
-        send_batch_job(io.queue, EXTRACT_TASK, batch)
+    await send_jobs(
+        io.queue,
+        EXTRACT_TASK,
+        extract_batches(
+            new, max_documents=io.extract_batch_documents, max_bytes=io.extract_batch_bytes
+        ),
+    )
     return placed
 
 
@@ -345,8 +349,10 @@ async def _place_all(
     return placed
 
 
-def check_capacity(io: DocumentIO) -> None:
+async def check_capacity(io: DocumentIO) -> None:
     """Refuse new work while the queue holds `max_queued_jobs` jobs (backpressure).
+
+    The broker is asked from a worker thread (its client blocks).
 
     Raises:
         QueueFullError: the queue is full; nothing has been stored.
@@ -354,7 +360,7 @@ def check_capacity(io: DocumentIO) -> None:
     if io.max_queued_jobs <= 0:
         return
     try:
-        waiting = io.queue.backlog()
+        waiting = await asyncio.to_thread(io.queue.backlog)
     except Exception:  # a broker that is down: accept, the sweeper will send the job
         logger.warning("could not read the queue's backlog", exc_info=True)
         return
@@ -370,11 +376,6 @@ def _is_new(placed: Placed) -> bool:
     return placed.outcome in (UploadOutcome.CREATED, UploadOutcome.VERSIONED)
 
 
-def _enqueue_if_new(io: DocumentIO, placed: Placed) -> None:
-    if _is_new(placed):
-        send_job(io.queue, EXTRACT_TASK, placed.document.id)
-
-
 async def upload_document_file(
     session: AsyncSession, io: DocumentIO, document: Document, file: NewFile
 ) -> Document:
@@ -384,7 +385,7 @@ async def upload_document_file(
         FileTooLargeError: the file is over the limit.
         QueueFullError: too many jobs wait already.
     """
-    check_capacity(io)
+    await check_capacity(io)
     return await attach_file(session, io, document, file, queued_detail())
 
 
@@ -423,7 +424,7 @@ async def attach_file(
         },
     )
     await session.commit()
-    send_job(io.queue, EXTRACT_TASK, updated.id)
+    await send_jobs(io.queue, EXTRACT_TASK, [[updated.id]])
     if old_key:
         await forget_unused_blobs(session, io, {old_key})
     return updated
@@ -465,7 +466,7 @@ async def reprocess_document(session: AsyncSession, io: DocumentIO, document: Do
         DocumentContentMissingError: nothing to process.
         QueueFullError: too many jobs wait already.
     """
-    check_capacity(io)
+    await check_capacity(io)
     if document.blob_key is None and not document.source_uri:
         raise DocumentContentMissingError("The document has no content to process: upload it first")
     updated = await repository.update_document(
@@ -473,7 +474,7 @@ async def reprocess_document(session: AsyncSession, io: DocumentIO, document: Do
     )
     await session.commit()
     task = EXTRACT_TASK if updated.blob_key else FETCH_TASK
-    send_job(io.queue, task, updated.id)
+    await send_jobs(io.queue, task, [[updated.id]])
     return updated
 
 

@@ -72,7 +72,7 @@ async def sync_files(
     Outcomes: `created`, `replaced` (new bytes under an existing name), `unchanged`, `removed`.
     """
     check_sizes(io, files)
-    documents.check_capacity(io)
+    await documents.check_capacity(io)
     by_name: dict[str, list[Document]] = {}
     for doc in await _documents(session, kb):  # newest first
         by_name.setdefault(doc.name, []).append(doc)

@@ -184,7 +184,7 @@ async def create_knowledge_base(
     """
     await _check_name_free(session, principal.tenant_id, data.name)
     if files:  # refused before anything exists, so a refused upload leaves nothing behind
-        documents.check_capacity(io)
+        await documents.check_capacity(io)
         check_sizes(io, files)
     kb_id = uuid.uuid4()
     collection = await collection_service.create_collection(

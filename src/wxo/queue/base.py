@@ -31,3 +31,7 @@ class Queue(Protocol):
     def workers_alive(self, timeout: float) -> int:
         """How many workers answered a ping within `timeout` seconds."""
         ...
+
+    def warm_up(self) -> None:
+        """Load what the first job would load and connect to the broker, ahead of requests."""
+        ...

@@ -43,6 +43,9 @@ class RecordingQueue:
         """No workers here."""
         return 0
 
+    def warm_up(self) -> None:
+        """Nothing to load."""
+
 
 @pytest.fixture
 def queue(app: FastAPI) -> RecordingQueue:

@@ -30,6 +30,9 @@ class DownQueue:
         """No worker answers."""
         return 0
 
+    def warm_up(self) -> None:
+        """Nothing to load."""
+
 
 async def test_an_upload_while_the_broker_is_down_is_accepted_and_stays_queued(
     app: FastAPI, client: httpx.AsyncClient, tenant_a: TenantUser
