@@ -55,8 +55,11 @@ class Container:
         await self.engine.dispose()
 
 
-def build_container(settings: Settings) -> Container:
-    """Build the container; `settings` must carry resolved database and Redis URLs."""
+def build_container(settings: Settings, *, backend_nice: int = 0) -> Container:
+    """Build the container; `settings` must carry resolved database and Redis URLs.
+
+    A worker passes its `backend_nice` on to the engine (see `wxo.core.db.create_engine`).
+    """
     db_url = settings.require_database_url()
     redis_url = settings.require_redis_url()
     engine = create_engine(
@@ -64,6 +67,7 @@ def build_container(settings: Settings) -> Container:
         pool_size=settings.database.pool_size,
         max_overflow=settings.database.max_overflow,
         echo=settings.database.echo,
+        backend_nice=backend_nice,
     )
     sessionmaker = create_sessionmaker(engine)
     return Container(

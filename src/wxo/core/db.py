@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any, ClassVar, TypeVar, cast
 
 import psycopg
-from sqlalchemy import ClauseElement, DateTime, MetaData, func
+from sqlalchemy import ClauseElement, DateTime, MetaData, event, func
 from sqlalchemy.dialects.postgresql.psycopg import dialect as psycopg_dialect
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import (
@@ -23,6 +23,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.util import greenlet_spawn
 
 from wxo.core.pool import FairAsyncQueuePool
+from wxo.runtime.processes import renice_local_backend
 
 T = TypeVar("T")
 
@@ -56,14 +57,23 @@ class Timestamps:
 
 
 def create_engine(
-    url: str, *, pool_size: int = 32, max_overflow: int = 16, echo: bool = False
+    url: str,
+    *,
+    pool_size: int = 32,
+    max_overflow: int = 16,
+    echo: bool = False,
+    backend_nice: int = 0,
 ) -> AsyncEngine:
     """An async engine on psycopg 3.
 
     No pre-ping: it costs a round trip per checkout (measured in bench/threads.py). After a
     database restart, a stale pooled connection fails once and SQLAlchemy discards the pool.
+
+    `backend_nice` (the workers': `documents.worker_nice`): each new connection's backend gets
+    that nice level when it runs on this machine (`renice_local_backend`), so the database
+    work of ingestion yields the CPU to the API's queries as the workers themselves do.
     """
-    return create_async_engine(
+    engine = create_async_engine(
         url,
         poolclass=FairAsyncQueuePool,
         pool_size=pool_size,
@@ -71,6 +81,14 @@ def create_engine(
         pool_recycle=1800,
         echo=echo,
     )
+    if backend_nice:
+
+        def renice(dbapi_connection: Any, _record: Any) -> None:
+            info = dbapi_connection.driver_connection.info
+            renice_local_backend(info.backend_pid, info.host, backend_nice)
+
+        event.listen(engine.sync_engine, "connect", renice)
+    return engine
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

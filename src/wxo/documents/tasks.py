@@ -95,7 +95,7 @@ def get_runtime(task: Task) -> WorkerRuntime:
         settings = _settings(task)
         loop = asyncio.new_event_loop()
         asyncio.set_event_loop(loop)
-        container = build_container(settings)
+        container = build_container(settings, backend_nice=settings.documents.worker_nice)
         _runtime = WorkerRuntime(
             pid=os.getpid(),
             loop=loop,
