@@ -98,9 +98,10 @@ class ConsoleSettings(BaseModel):
 class DocumentSettings(BaseModel):
     """Document Store limits and the extraction backend."""
 
-    # Worker processes run at this `nice` level (0-19): on a machine shared with the API, batch
-    # work then yields the CPU to interactive requests (bench/ingest.py measures the effect:
-    # with a worker per core, 19 kept `GET /v1/threads` p95 lower than 10).
+    # Worker processes run at this `nice` level (0-19), and so do their PostgreSQL backends when
+    # the database runs on this machine: on a machine shared with the API, batch work then
+    # yields the CPU to interactive requests (bench/ingest.py measures the effect: with a
+    # worker per core, 19 kept `GET /v1/threads` p95 lower than 10).
     worker_nice: int = Field(default=19, ge=0, le=19)
 
     # Largest accepted file (upload, text or fetched URL): larger ones are refused with 413.
