@@ -22,8 +22,8 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.util import greenlet_spawn
 
+from wxo.core.backend_nice import renice_local_backend
 from wxo.core.pool import FairAsyncQueuePool
-from wxo.runtime.processes import renice_local_backend
 
 T = TypeVar("T")
 

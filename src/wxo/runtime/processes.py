@@ -71,28 +71,6 @@ def set_session_nice(nice: int) -> None:
         Path("/proc/self/autogroup").write_text(f"{nice}\n")
 
 
-def renice_local_backend(pid: int, host: str, nice: int) -> bool:
-    """Give a PostgreSQL backend on this machine the `nice` level, it and its autogroup.
-
-    Each backend leads a session of its own, so it competes for the CPU as one autogroup of
-    its own, at the API's level, whatever its client's nice. Only a backend reached through a
-    Unix socket (`host` is the socket's directory) is this machine's, and only a process
-    whose command line says `postgres` is one. Returns whether the backend was reniced; a
-    backend this user may not renice (another user's, without the right) stays as it is.
-    """
-    if not host.startswith("/"):
-        return False
-    try:
-        if not Path(f"/proc/{pid}/cmdline").read_bytes().startswith(b"postgres"):
-            return False
-        os.setpriority(os.PRIO_PROCESS, pid, nice)
-    except OSError:
-        return False
-    with contextlib.suppress(OSError):
-        Path(f"/proc/{pid}/autogroup").write_text(f"{nice}\n")
-    return True
-
-
 def spawn(args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
     """Start a child that dies with us, in a session of its own (see `own_session`).
 

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from wxo.runtime.processes import renice_local_backend
+from wxo.core.backend_nice import renice_local_backend
 
 SOCKET_DIR = "/run/postgresql"  # a Unix socket: what a backend of this machine is reached by
 
