@@ -1,12 +1,14 @@
-"""Pipeline job payloads: grouping a batch upload's documents into extract jobs."""
+"""Pipeline job payloads: grouping a batch upload's documents into extract jobs, and sending them."""
 
 from __future__ import annotations
 
+import threading
 import uuid
 
 import pytest
 
-from wxo.documents.jobs import extract_batches, job_ids, job_kwargs
+from wxo.documents.jobs import extract_batches, job_ids, job_kwargs, send_jobs
+from wxo.queue.base import Priority
 
 MB = 1024 * 1024
 
@@ -48,3 +50,43 @@ def test_job_kwargs_round_trip_for_one_and_for_many() -> None:
 def test_a_job_without_documents_is_refused() -> None:
     with pytest.raises(ValueError, match="document_id"):
         job_ids()
+
+
+class _ThreadRecordingQueue:
+    """Records the thread each job was sent from."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[dict[str, object], int]] = []
+
+    def enqueue(
+        self, task_name: str, *, priority: Priority = Priority.NORMAL, **payload: object
+    ) -> str:
+        self.sent.append((payload, threading.get_ident()))
+        return "job"
+
+    def backlog(self) -> int:
+        return 0
+
+    def workers_alive(self, timeout: float) -> int:
+        return 0
+
+    def warm_up(self) -> None:
+        return None
+
+
+async def test_send_jobs_sends_every_batch_from_a_thread_off_the_event_loop() -> None:
+    queue = _ThreadRecordingQueue()
+    first, second = _ids(2), _ids(1)
+
+    await send_jobs(queue, "wxo.test.task", [first, second])
+
+    assert [payload for payload, _ in queue.sent] == [job_kwargs(first), job_kwargs(second)]
+    assert {thread for _, thread in queue.sent} != {threading.get_ident()}
+
+
+async def test_send_jobs_with_no_batch_sends_nothing() -> None:
+    queue = _ThreadRecordingQueue()
+
+    await send_jobs(queue, "wxo.test.task", [])
+
+    assert queue.sent == []
