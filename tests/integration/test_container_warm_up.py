@@ -3,36 +3,17 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
 
 import pytest
 
+from tests.api.documents.test_broker_down import DownQueue
 from wxo.container import Container
-from wxo.queue.base import Priority
-
-
-class _DownQueue:
-    """A queue whose broker refuses every call."""
-
-    def enqueue(
-        self, task_name: str, *, priority: Priority = Priority.NORMAL, **payload: Any
-    ) -> str:
-        raise ConnectionRefusedError("redis is down")
-
-    def backlog(self) -> int:
-        raise ConnectionRefusedError("redis is down")
-
-    def workers_alive(self, timeout: float) -> int:
-        return 0
-
-    def warm_up(self) -> None:
-        raise ConnectionRefusedError("redis is down")
 
 
 async def test_a_broker_that_is_down_at_start_up_is_logged_not_fatal(
     container: Container, caplog: pytest.LogCaptureFixture
 ) -> None:
-    down = dataclasses.replace(container, queue=_DownQueue())
+    down = dataclasses.replace(container, queue=DownQueue())
 
     await down.warm_up()  # does not raise
 

@@ -31,7 +31,8 @@ class DownQueue:
         return 0
 
     def warm_up(self) -> None:
-        """Nothing to load."""
+        """Fail like a broker that is down."""
+        raise ConnectionRefusedError("redis is down")
 
 
 async def test_an_upload_while_the_broker_is_down_is_accepted_and_stays_queued(
